@@ -1,0 +1,138 @@
+# Mist: one non-recursive build.
+#
+#   make                            every app for every target
+#   make TARGET=posix-tap APP=hello build/posix-tap/hello
+#   make run                        build and run the main demo
+#   make check                      every test (unit, sim, both compilers)
+#   make check-unit | check-sim     one group of tests
+#   make bench                      benchmarks (figures, not pass/fail)
+#
+# A target is a platform plus the sources it brings (mk/target-*.mk). Objects
+# go to build/<target>/obj, programs to build/<target>/<app>. The code below
+# apps/ is compiled freestanding, without libc headers and without floating
+# point registers (-mgeneral-regs-only), so that what builds here also builds
+# for the bare-metal and kernel targets.
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+BUILD ?= build
+ARCH := $(shell uname -m)
+
+TARGETS := posix-tap sim
+APPS := $(notdir $(wildcard apps/*))
+TARGET ?= posix-tap
+APP ?= hello
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+COMMON_CFLAGS := -std=c11 -g -O2 $(WARN) -Iinclude -Isrc -fno-common \
+	-fno-strict-aliasing -MMD -MP
+COMPILER_INCLUDE := $(shell $(CC) -print-file-name=include)
+FREESTANDING := -ffreestanding -nostdinc -isystem $(COMPILER_INCLUDE) -fstack-protector-strong
+NOFLOAT := -mgeneral-regs-only
+HOSTED := -D_GNU_SOURCE
+
+BASE_SRCS := $(filter-out src/base/libc.c,$(wildcard src/base/*.c))
+CORE_SRCS := $(wildcard src/core/*.c) src/core/switch-$(ARCH).S
+STACK_SRCS := $(wildcard src/wire/*.c src/dev/*.c src/net/*.c)
+LIB_SRCS := $(BASE_SRCS) $(CORE_SRCS) $(STACK_SRCS)
+
+include $(wildcard mk/target-*.mk)
+
+.PHONY: all run check check-unit check-sim check-build bench deps format clean
+all: $(foreach t,$(TARGETS),$(foreach a,$(APPS),$(BUILD)/$(t)/$(a)))
+
+# --- per-target rules -------------------------------------------------------
+# $(1): target name. Variables from mk/target-$(1).mk:
+#   $(1)_SRCS     platform and target sources, compiled hosted
+#   $(1)_CFLAGS   extra compiler flags for every object of the target
+#   $(1)_LDFLAGS  extra link flags
+define target_rules
+$(1)_OBJS := $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS) $$($(1)_SRCS))
+$(1)_LIB := $(BUILD)/$(1)/libmist.a
+
+# One archive per target: a program pulls in only the objects it uses, so a
+# test or benchmark with its own main() gets neither boot nor the platform's.
+$$($(1)_LIB): $$($(1)_OBJS)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+
+$(BUILD)/$(1)/obj/src/%.c.o: src/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $(COMMON_CFLAGS) $(FREESTANDING) $(NOFLOAT) $$($(1)_CFLAGS) -c $$< -o $$@
+$(BUILD)/$(1)/obj/src/%.S.o: src/%.S
+	@mkdir -p $$(@D)
+	$$(CC) $(COMMON_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+$(BUILD)/$(1)/obj/apps/%.c.o: apps/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $(COMMON_CFLAGS) $(FREESTANDING) $$($(1)_CFLAGS) -c $$< -o $$@
+$(BUILD)/$(1)/obj/platform/%.c.o: platform/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $(COMMON_CFLAGS) $(HOSTED) $$($(1)_CFLAGS) -c $$< -o $$@
+$(BUILD)/$(1)/obj/tests/%.c.o: tests/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $(COMMON_CFLAGS) $(HOSTED) $$($(1)_CFLAGS) -c $$< -o $$@
+$(BUILD)/$(1)/obj/bench/%.c.o: bench/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $(COMMON_CFLAGS) $(HOSTED) $$($(1)_CFLAGS) -c $$< -o $$@
+
+$(foreach a,$(APPS),$(call app_rule,$(1),$(a)))
+endef
+
+# $(1): target, $(2): app.
+define app_rule
+$(BUILD)/$(1)/$(2): $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$$(wildcard apps/$(2)/*.c)) $$($(1)_LIB)
+	$$(CC) $$($(1)_CFLAGS) $$^ $$($(1)_LDFLAGS) -o $$@
+endef
+
+$(foreach t,$(TARGETS) san,$(eval $(call target_rules,$(t))))
+
+# --- tests ------------------------------------------------------------------
+# Unit and sim tests run on the sim platform, built with ASan and UBSan
+# (mk/target-san.mk). Each tests/unit/test_*.c is one cmocka program; each
+# tests/sim/sim_*.c is one program that exits non-zero on failure.
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/san/%,$(wildcard tests/unit/test_*.c))
+SIM_TESTS := $(patsubst tests/sim/%.c,$(BUILD)/san/%,$(wildcard tests/sim/sim_*.c))
+
+$(BUILD)/san/test_%: $(BUILD)/san/obj/tests/unit/test_%.c.o $(san_LIB)
+	$(CC) $(san_CFLAGS) $^ $(san_LDFLAGS) -lcmocka -o $@
+$(BUILD)/san/sim_%: $(BUILD)/san/obj/tests/sim/sim_%.c.o $(san_LIB)
+	$(CC) $(san_CFLAGS) $^ $(san_LDFLAGS) -o $@
+
+check: deps check-build check-unit check-sim
+
+check-unit: $(UNIT_TESTS)
+	@scripts/run-tests $(UNIT_TESTS)
+
+check-sim: $(SIM_TESTS) $(BUILD)/sim/hello
+	@BUILD=$(BUILD) scripts/run-tests $(SIM_TESTS) tests/sim/*.sh
+
+# Every target and app with gcc and with clang, warnings as errors.
+check-build:
+	$(MAKE) --no-print-directory CC=gcc BUILD=$(BUILD)/gcc all
+	$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/clang all
+
+# --- benchmarks -------------------------------------------------------------
+BENCHES := $(patsubst bench/%.c,$(BUILD)/posix-tap/bench-%,$(wildcard bench/*.c))
+$(BUILD)/posix-tap/bench-%: $(BUILD)/posix-tap/obj/bench/%.c.o $(posix-tap_LIB)
+	$(CC) $^ $(posix-tap_LDFLAGS) -o $@
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+# --- the main job -------------------------------------------------------------
+run: deps $(BUILD)/posix-tap/hello
+	$(BUILD)/posix-tap/hello
+
+deps:
+	@scripts/deps
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

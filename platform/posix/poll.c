@@ -1,0 +1,71 @@
+/*
+ * The posix platform's idle wait: one epoll set holding every device
+ * descriptor, slept on by mist_plat_yield() until the next deadline. The set
+ * is created on first use, so a program without devices pays nothing for it.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/platform.h"
+#include "posix.h"
+
+#define POLL_EVENTS_MAX 16
+
+static int poll_fd = -1;
+
+static int poll_open(void)
+{
+	if (poll_fd < 0)
+		poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	return poll_fd < 0 ? -errno : 0;
+}
+
+int posix_poll_add(int fd)
+{
+	int err = poll_open();
+	if (err != 0)
+		return err;
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	return epoll_ctl(poll_fd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
+void posix_poll_remove(int fd)
+{
+	if (poll_fd >= 0)
+		epoll_ctl(poll_fd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* Sleeps until `deadline`, rounding the timeout up so we never wake early and spin. */
+static void poll_sleep(uint64_t deadline)
+{
+	struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000u),
+	                      .tv_nsec = (long)(deadline % 1000000000u)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+void mist_plat_yield(uint64_t deadline)
+{
+	uint64_t now = mist_plat_monotonic();
+	if (deadline <= now)
+		return;
+	if (poll_fd < 0) {
+		if (deadline != UINT64_MAX)
+			poll_sleep(deadline);
+		else
+			pause();
+		return;
+	}
+	struct timespec timeout = {.tv_sec = (time_t)((deadline - now) / 1000000000u),
+	                           .tv_nsec = (long)((deadline - now) % 1000000000u)};
+	struct epoll_event events[POLL_EVENTS_MAX];
+	/*
+	 * Readiness is all we need: the loop polls the devices afterwards.
+	 * epoll_pwait2 takes the timeout in ns, so timers are not rounded to ms.
+	 */
+	epoll_pwait2(poll_fd, events, POLL_EVENTS_MAX, deadline == UINT64_MAX ? NULL : &timeout,
+	             NULL);
+}
