@@ -77,8 +77,6 @@ $(BUILD)/$(1)/obj/tests/%.c.o: tests/%.c
 $(BUILD)/$(1)/obj/bench/%.c.o: bench/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $(COMMON_CFLAGS) $(HOSTED) $$($(1)_CFLAGS) -c $$< -o $$@
-
-$(foreach a,$(APPS),$(call app_rule,$(1),$(a)))
 endef
 
 # $(1): target, $(2): app.
@@ -88,6 +86,7 @@ $(BUILD)/$(1)/$(2): $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$$(wildcard apps/$(2)/*.
 endef
 
 $(foreach t,$(TARGETS) san,$(eval $(call target_rules,$(t))))
+$(foreach t,$(TARGETS),$(foreach a,$(APPS),$(eval $(call app_rule,$(t),$(a)))))
 
 # --- tests ------------------------------------------------------------------
 # Unit and sim tests run on the sim platform, built with ASan and UBSan

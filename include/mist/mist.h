@@ -80,6 +80,8 @@ int mist_main(struct mist_env *env);
 #include <mist/buf.h>
 #include <mist/fiber.h>
 #include <mist/log.h>
+#include <mist/net.h>
 #include <mist/rng.h>
+#include <mist/udp.h>
 
 #endif

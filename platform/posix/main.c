@@ -1,11 +1,13 @@
 /*
  * The entry point of a Mist program running as a Linux process: the process
- * arguments are the boot arguments.
+ * arguments are the boot arguments; SIGTERM and SIGINT end it cleanly.
  */
 #include "core/boot.h"
 #include "core/platform.h"
+#include "posix.h"
 
 int main(int argc, char **argv)
 {
+	posix_poll_catch_signals();
 	mist_plat_exit(mist_boot(argc, argv, NULL));
 }

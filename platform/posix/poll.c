@@ -2,19 +2,25 @@
  * The posix platform's idle wait: one epoll set holding every device
  * descriptor, slept on by mist_plat_yield() until the next deadline. The set
  * is created on first use, so a program without devices pays nothing for it.
+ * SIGTERM and SIGINT interrupt the wait and make it report a shutdown request.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/platform.h"
+#include "mist/mist.h"
 #include "posix.h"
 
 #define POLL_EVENTS_MAX 16
 
 static int poll_fd = -1;
+
+/* Set by SIGTERM and SIGINT: the loop should stop and the program end cleanly. */
+static volatile sig_atomic_t poll_stop_requested;
 
 static int poll_open(void)
 {
@@ -43,21 +49,37 @@ static void poll_sleep(uint64_t deadline)
 {
 	struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000u),
 	                      .tv_nsec = (long)(deadline % 1000000000u)};
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	       !poll_stop_requested)
 		;
 }
 
-void mist_plat_yield(uint64_t deadline)
+static void poll_on_signal(int sig)
 {
+	poll_stop_requested = 1;
+}
+
+void posix_poll_catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = poll_on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+int mist_plat_yield(uint64_t deadline)
+{
+	if (poll_stop_requested)
+		return MIST_ECANCELED;
 	uint64_t now = mist_plat_monotonic();
 	if (deadline <= now)
-		return;
+		return 0;
 	if (poll_fd < 0) {
 		if (deadline != UINT64_MAX)
 			poll_sleep(deadline);
 		else
 			pause();
-		return;
+		return poll_stop_requested ? MIST_ECANCELED : 0;
 	}
 	struct timespec timeout = {.tv_sec = (time_t)((deadline - now) / 1000000000u),
 	                           .tv_nsec = (long)((deadline - now) % 1000000000u)};
@@ -68,4 +90,5 @@ void mist_plat_yield(uint64_t deadline)
 	 */
 	epoll_pwait2(poll_fd, events, POLL_EVENTS_MAX, deadline == UINT64_MAX ? NULL : &timeout,
 	             NULL);
+	return poll_stop_requested ? MIST_ECANCELED : 0;
 }

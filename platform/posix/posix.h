@@ -14,4 +14,7 @@ int posix_poll_add(int fd);
 /* Stops watching `fd`. */
 void posix_poll_remove(int fd);
 
+/* Makes SIGTERM and SIGINT end the loop, so the program exits through boot. */
+void posix_poll_catch_signals(void);
+
 #endif

@@ -61,7 +61,7 @@ uint64_t mist_plat_wallclock(void)
  * the earlier of the deadline and the first event of any source: jump there.
  * If neither exists, nothing can ever happen again: a deadlock in the test.
  */
-void mist_plat_yield(uint64_t deadline)
+int mist_plat_yield(uint64_t deadline)
 {
 	uint64_t next = deadline;
 	for (struct sim_source *s = sim_sources; s != NULL; s = s->next) {
@@ -73,6 +73,7 @@ void mist_plat_yield(uint64_t deadline)
 		mist_plat_abort("sim: every fiber is blocked and no timer or event is pending");
 	if (next > sim_now)
 		sim_now = next;
+	return 0;
 }
 
 int mist_plat_entropy(void *buf, size_t len)

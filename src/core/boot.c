@@ -1,8 +1,7 @@
 /*
  * Start-up and shutdown common to every target: seed the random generator,
  * parse the boot arguments, run the application's mist_main() in the first
- * fiber, and run the loop until nothing is left to do. Also the process-level
- * calls of mist.h that need no scheduler: mist_exit() and mist_wallclock().
+ * fiber, and run the loop until nothing is left to do.
  */
 #define MIST_LOG_TAG "boot"
 
@@ -63,20 +62,15 @@ int mist_boot(int argc, char *const *argv, const struct mist_option *platform_op
 	if (sched == NULL)
 		mist_plat_abort("boot: out of memory creating the scheduler");
 	struct boot_main m = {.env = {.args = &args, .net = NULL}, .result = 0};
+	int err = mist__net_start(&args, &m.env.net);
+	if (err != 0)
+		return err == MIST_EINVAL ? 2 : 1;
 	struct mist_fiber *f = mist_fiber_spawn("main", boot_main_fiber, &m, 0);
 	if (f == NULL)
 		mist_plat_abort("boot: out of memory creating the main fiber");
 	mist_fiber_detach(f);
 	mist_sched_run(sched);
+	if (m.env.net != NULL)
+		mist__net_stop(m.env.net);
 	return m.result < 0 ? 1 : 0;
-}
-
-void mist_exit(int status)
-{
-	mist_plat_exit(status);
-}
-
-uint64_t mist_wallclock(void)
-{
-	return mist_plat_wallclock();
 }

@@ -16,4 +16,18 @@
  */
 int mist_boot(int argc, char *const *argv, const struct mist_option *platform_options);
 
+struct mist_stack;
+
+/*
+ * Provided by the network stack the target links (e.g. src/net/boot.c):
+ * starts it on the platform's device when the boot arguments name one.
+ * Returns 0 with *net set, or with *net NULL when there is no device; or
+ * MIST_EINVAL for arguments that do not fit together, or another MIST_E*
+ * code, after logging why.
+ */
+int mist__net_start(const struct mist_args *args, struct mist_stack **net);
+
+/* Logs the stack's counters at info level and tears it down. */
+void mist__net_stop(struct mist_stack *net);
+
 #endif

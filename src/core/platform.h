@@ -24,9 +24,11 @@ uint64_t mist_plat_wallclock(void);
 /*
  * Blocks until the monotonic clock reaches `deadline` or until a device may
  * have work, whichever is first; may return early. The loop's only blocking
- * call. UINT64_MAX means no deadline.
+ * call. UINT64_MAX means no deadline. Returns 0, or MIST_ECANCELED when the
+ * program has been asked to shut down (SIGTERM or SIGINT on Linux), after
+ * which the loop stops and boot prints its counters and exits.
  */
-void mist_plat_yield(uint64_t deadline);
+int mist_plat_yield(uint64_t deadline);
 
 /* Writes `len` bytes to the console. */
 void mist_plat_console_write(const char *text, size_t len);
@@ -55,6 +57,23 @@ void *mist_plat_stack_alloc(size_t size);
 
 /* Returns a stack from mist_plat_stack_alloc(); `size` as allocated. */
 void mist_plat_stack_free(void *stack, size_t size);
+
+struct mist_args;
+struct mist_netdev;
+struct mist_pcap_sink;
+struct mist_pool;
+
+/*
+ * Opens the network device the boot arguments name (--tap on posix),
+ * receiving into `rx_pool`, and applies --mac. Returns 0; MIST_ENOENT when
+ * the arguments name none, so the program runs without a network; or
+ * another MIST_E* code after logging why.
+ */
+int mist_plat_netdev_open(const struct mist_args *args, struct mist_pool *rx_pool,
+                          struct mist_netdev **out);
+
+/* Opens a sink for --pcap=`path`. Returns 0 or a MIST_E* code after logging why. */
+int mist_plat_pcap_open(const char *path, struct mist_pcap_sink *sink);
 
 /* Ends the program with `status`. */
 _Noreturn void mist_plat_exit(int status);

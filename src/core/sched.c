@@ -118,7 +118,8 @@ static void flush_devices(struct mist_sched *s)
  *   3. fire expired timers, at most TIMER_FIRE_BUDGET (core/timer.c);
  *   4. flush each device's transmit queue;
  *   5. if nothing is ready, yield to the platform until the next timer
- *      deadline or until a device has work.
+ *      deadline or until a device has work; stop if the platform was asked
+ *      to shut down (SIGTERM on Linux).
  *
  * A turn costs O(ready fibers + pollers + fired timers * log armed timers).
  */
@@ -135,8 +136,9 @@ void mist_sched_run(struct mist_sched *sched)
 		bool more = poll_devices(sched);
 		mist__timers_fire(sched);
 		flush_devices(sched);
-		if (sched->ready == 0 && !more && !sched->stopping && has_work(sched))
-			mist_plat_yield(mist__timers_next_deadline(sched));
+		if (sched->ready == 0 && !more && !sched->stopping && has_work(sched) &&
+		    mist_plat_yield(mist__timers_next_deadline(sched)) != 0)
+			sched->stopping = true;
 	}
 	sched->stopping = false;
 	sched->running = false;

@@ -1,0 +1,71 @@
+/*
+ * The TAP network device of the posix-tap target: a struct mist_netdev
+ * (core/netdev.h) over a Linux TAP interface opened through /dev/net/tun, so
+ * that Mist's own stack exchanges Ethernet frames with the host kernel. It is
+ * not a TUN (IP-only) device and does not configure the interface (bringing
+ * it up, addresses, routes): that is the job of whoever created it. It
+ * depends on the posix platform's epoll set (posix.h), the buffer pools
+ * (mist/buf.h) and the core heap.
+ */
+#ifndef MIST_PLATFORM_POSIX_TAP_H
+#define MIST_PLATFORM_POSIX_TAP_H
+
+#include <stdint.h>
+
+#include "core/netdev.h"
+
+struct mist_pool;
+
+/* Frames a device queues between two flushes; tx() beyond it returns MIST_EAGAIN. */
+#define POSIX_TAP_TX_QUEUE_LEN 256u
+
+/*
+ * Views a transmitted chain may have: one writev(2) carries at most this
+ * many pieces (UIO_MAXIOV in the Linux kernel), and a frame must go out in
+ * one write to stay one frame. tx() refuses a chain of more views as it
+ * refuses an oversized frame, with MIST_EMSGSIZE.
+ */
+#define POSIX_TAP_IOV_MAX 1024u
+
+/* What the device dropped or met, beyond the counters of struct mist_netdev_stats. */
+struct posix_tap_stats {
+	uint64_t rx_runts;       /* frames shorter than an Ethernet header, dropped */
+	uint64_t rx_too_long;    /* frames longer than an rx_pool buffer, dropped */
+	uint64_t rx_no_buffer;   /* frames read and dropped because rx_pool was empty */
+	uint64_t tx_queue_full;  /* frames tx() refused with MIST_EAGAIN */
+	uint64_t tx_oversized;   /* frames tx() refused with MIST_EMSGSIZE */
+	uint64_t tx_write_again; /* flushes cut short by EAGAIN; the rest stayed queued */
+	uint64_t io_errors;      /* read(2)/writev(2) failures other than EAGAIN and EINTR */
+};
+
+/*
+ * Attaches to the TAP interface `name` (created if it does not exist and the
+ * process may create it; NULL or "" lets the kernel choose a name, which is
+ * then in the device's `name`), without packet information headers, in
+ * non-blocking mode, and makes mist_plat_yield() wake when a frame arrives.
+ * Received frames are read into buffers from `rx_pool`, whose blocks must
+ * hold the pool's headroom plus mtu + MIST_ETHER_HDR_LEN bytes; longer
+ * frames are dropped (rx_too_long). The device's mtu is the interface's
+ * (SIOCGIFMTU), or 1500 if it cannot be read. Its MAC is the stack's own, not
+ * the interface's (the kernel side owns that one): a random locally
+ * administered unicast address until posix_tap_set_mac() sets another.
+ * On success stores the device in *out and returns 0. Returns MIST_EINVAL
+ * for a name of IFNAMSIZ (16) bytes or more or a NULL pool or out, MIST_ENOMEM
+ * when out of memory, and MIST_EIO when the kernel refuses (no /dev/net/tun,
+ * no permission, the name is taken by another kind of interface); the
+ * reason is logged under the tag "tap".
+ */
+int posix_tap_open(const char *name, struct mist_pool *rx_pool, struct mist_netdev **out);
+
+/*
+ * Sets the MAC address the stack uses on `dev`, a device from
+ * posix_tap_open() (the --mac boot argument). Returns 0, or MIST_EINVAL for
+ * a group (multicast or broadcast) address, which no station may own (IEEE
+ * 802: the I/G bit, the lowest bit of the first octet, marks a group).
+ */
+int posix_tap_set_mac(struct mist_netdev *dev, const uint8_t mac[6]);
+
+/* Copies the device's extra counters into *stats; `dev` is from posix_tap_open(). */
+void posix_tap_stats(const struct mist_netdev *dev, struct posix_tap_stats *stats);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * A stack's life and its place in the loop: creation on a device, the poller
+ * through which the scheduler feeds it received frames and flushes what it
+ * sent, teardown, the counters printer, and header room for outgoing chains.
+ * The protocol logic is in the per-layer files.
+ */
+#define MIST_LOG_TAG "net"
+
+#include "base/compiler.h"
+#include "base/str.h"
+#include "core/mem.h"
+#include "net/stack.h"
+#include "wire/ipv4.h"
+
+#define NET_RX_BURST 32          /* frames taken from the device per call */
+#define NET_TX_BUFFERS 1024      /* default size of the transmit pool */
+
+uint32_t mist_stack_rx_buf_size(uint16_t mtu)
+{
+	return MIST_ALIGN_UP((uint32_t)mtu + MIST_ETHER_HDR_LEN + NET_RX_HEADROOM, 64u);
+}
+
+static unsigned stack_poll(struct mist_poller *poller, unsigned budget)
+{
+	struct mist_stack *s = mist_container_of(poller, struct mist_stack, poller);
+	return mist_stack_poll(s, budget);
+}
+
+static void stack_flush(struct mist_poller *poller)
+{
+	struct mist_stack *s = mist_container_of(poller, struct mist_stack, poller);
+	s->dev->ops->flush(s->dev);
+}
+
+unsigned mist_stack_poll(struct mist_stack *s, unsigned budget)
+{
+	struct mist_buf *frames[NET_RX_BURST];
+	unsigned done = 0;
+	while (done < budget) {
+		unsigned want = MIST_MIN(budget - done, (unsigned)NET_RX_BURST);
+		unsigned n = s->dev->ops->rx_burst(s->dev, frames, want);
+		for (unsigned i = 0; i < n; i++)
+			net_ether_input(s, frames[i]);
+		done += n;
+		if (n < want)
+			break;
+	}
+	return done;
+}
+
+void mist_stack_input(struct mist_stack *s, struct mist_buf *frame)
+{
+	net_ether_input(s, frame);
+}
+
+int mist_stack_create(const struct mist_stack_config *config, struct mist_stack **out)
+{
+	if (config->dev == NULL || config->rx_pool == NULL || config->prefix > 32)
+		return MIST_EINVAL;
+	struct mist_stack *s = mist_calloc(1, sizeof(*s));
+	if (s == NULL)
+		return MIST_ENOMEM;
+	uint32_t tx_count = config->tx_buffers != 0 ? config->tx_buffers : NET_TX_BUFFERS;
+	s->tx_pool = mist_pool_create("net-tx", tx_count, NET_TX_BUF_SIZE, NET_TX_HEADROOM);
+	if (s->tx_pool == NULL) {
+		mist_free(s);
+		return MIST_ENOMEM;
+	}
+	s->dev = config->dev;
+	s->rx_pool = config->rx_pool;
+	mist_memcpy(s->mac.b, s->dev->mac, sizeof(s->mac.b));
+	s->ip = config->ip;
+	s->prefix = config->prefix;
+	s->has_gateway = config->has_gateway;
+	s->gateway = config->gateway;
+	s->mtu = s->dev->mtu;
+	/* RFC 6864 §4: the identification need only be unique per source, destination and protocol. */
+	s->ip_ident = (uint16_t)mist_random_u32();
+	s->icmp_limit.last_refill = mist_now();
+	net_arp_init(s);
+	net_reass_init(s);
+	s->poller.poll = stack_poll;
+	s->poller.flush = stack_flush;
+	mist_sched_add_poller(mist_sched_current(), &s->poller);
+	mist_log("%s: %pI4/%u mac %pM mtu %u", s->dev->name, s->ip.b, s->prefix, s->mac.b, s->mtu);
+	net_arp_announce(s);
+	*out = s;
+	return 0;
+}
+
+void mist_stack_destroy(struct mist_stack *s)
+{
+	mist_sched_remove_poller(mist_sched_current(), &s->poller);
+	net_udp_destroy(s);
+	net_reass_destroy(s);
+	net_arp_destroy(s);
+	s->dev->ops->flush(s->dev);
+	s->dev->ops->close(s->dev);
+	int err = mist_pool_destroy(s->tx_pool);
+	if (err == 0)
+		err = mist_pool_destroy(s->rx_pool);
+	if (err != 0)
+		mist_warn("buffers still in use at teardown; pools kept");
+	mist_free(s);
+}
+
+const struct net_stats *mist_stack_stats(const struct mist_stack *s)
+{
+	return &s->stats;
+}
+
+struct mist_ipv4_addr mist_net_ipv4(const struct mist_stack *net)
+{
+	return net->ip;
+}
+
+struct mist_buf *mist_net_buf_alloc(struct mist_stack *net, uint32_t len)
+{
+	return mist_buf_alloc(net->tx_pool, len);
+}
+
+uint8_t *net_prepend(struct mist_stack *s, struct mist_buf **chain, uint32_t len)
+{
+	uint8_t *p = mist_buf_push(*chain, len);
+	if (p != NULL)
+		return p;
+	struct mist_buf *h = mist_buf_alloc(s->tx_pool, len);
+	if (h == NULL)
+		return NULL;
+	h->next = *chain;
+	*chain = h;
+	return h->data;
+}
+
+/* One line per counter, "layer.name=value", so that scripts can pick any out. */
+#define NET_STAT_LOG(name, what)                                                             \
+	mist_log_at(MIST_LOG_INFO, "stats", "%s.%s=%llu", layer_name, #name,               \
+	            (unsigned long long)st->name);
+
+#define NET_STATS_LOG_LAYER(layer, LIST)                                                     \
+	do {                                                                                 \
+		const struct net_##layer##_stats *st = &net->stats.layer;                  \
+		const char *layer_name = #layer;                                             \
+		LIST(NET_STAT_LOG)                                                           \
+	} while (0)
+
+void mist_net_stats_print(const struct mist_stack *net)
+{
+	NET_STATS_LOG_LAYER(ether, NET_ETHER_STATS);
+	NET_STATS_LOG_LAYER(arp, NET_ARP_STATS);
+	NET_STATS_LOG_LAYER(ipv4, NET_IPV4_STATS);
+	NET_STATS_LOG_LAYER(icmp, NET_ICMP_STATS);
+	NET_STATS_LOG_LAYER(udp, NET_UDP_STATS);
+}
