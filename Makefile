@@ -4,7 +4,7 @@
 #   make TARGET=posix-tap APP=hello build/posix-tap/hello
 #   make run                        build and run the main demo
 #   make check                      every test (unit, sim, both compilers)
-#   make check-unit | check-sim     one group of tests
+#   make check-unit | check-sim | check-integration   one group of tests
 #   make bench                      benchmarks (figures, not pass/fail)
 #
 # A target is a platform plus the sources it brings (mk/target-*.mk). Objects
@@ -41,7 +41,8 @@ LIB_SRCS := $(BASE_SRCS) $(CORE_SRCS) $(STACK_SRCS)
 
 include $(wildcard mk/target-*.mk)
 
-.PHONY: all run check check-unit check-sim check-build bench deps format clean
+.PHONY: all run check check-unit check-sim check-integration check-build bench deps format \
+	clean
 all: $(foreach t,$(TARGETS),$(foreach a,$(APPS),$(BUILD)/$(t)/$(a)))
 
 # --- per-target rules -------------------------------------------------------
@@ -100,13 +101,18 @@ $(BUILD)/san/test_%: $(BUILD)/san/obj/tests/unit/test_%.c.o $(san_LIB)
 $(BUILD)/san/sim_%: $(BUILD)/san/obj/tests/sim/sim_%.c.o $(san_LIB)
 	$(CC) $(san_CFLAGS) $^ $(san_LDFLAGS) -o $@
 
-check: deps check-build check-unit check-sim
+check: deps check-build check-unit check-sim check-integration
 
 check-unit: $(UNIT_TESTS)
 	@scripts/run-tests $(UNIT_TESTS)
 
 check-sim: $(SIM_TESTS) $(BUILD)/sim/hello
 	@BUILD=$(BUILD) scripts/run-tests $(SIM_TESTS) tests/sim/*.sh
+
+# Real peers: the Linux kernel's stack and real tools against Mist on a TAP
+# device, each test in network namespaces it creates (needs root).
+check-integration: $(BUILD)/posix-tap/udp-echo
+	MIST_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/integration
 
 # Every target and app with gcc and with clang, warnings as errors.
 check-build:

@@ -5,7 +5,7 @@
  */
 #include <mist/mist.h>
 
-#define HELLO_TIMES 3
+#define HELLO_TIMES    3
 #define HELLO_INTERVAL (100 * MIST_MSEC)
 
 static void hello(void *arg)

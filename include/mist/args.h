@@ -22,12 +22,12 @@ struct mist_args {
 	bool has_gateway;
 	uint8_t gateway[4]; /* --ipv4-gateway=ADDR */
 	bool has_mac;
-	uint8_t mac[6]; /* --mac=XX:XX:XX:XX:XX:XX */
-	uint32_t mtu;   /* --mtu=N, 68..65535; 0 means the device's own */
-	const char *tap; /* --tap=NAME (posix-tap) */
+	uint8_t mac[6];   /* --mac=XX:XX:XX:XX:XX:XX */
+	uint32_t mtu;     /* --mtu=N, 68..65535; 0 means the device's own */
+	const char *tap;  /* --tap=NAME (posix-tap) */
 	const char *pcap; /* --pcap=FILE */
 	bool has_port;
-	uint16_t port; /* --port=N, 1..65535 */
+	uint16_t port;   /* --port=N, 1..65535 */
 	const char *log; /* --log=LEVEL[,TAG=LEVEL...], already applied */
 };
 

@@ -29,20 +29,20 @@ enum mist_log_level {
 
 /* Logs one line at `level` under `tag` if that tag's level admits it. */
 void mist_log_at(enum mist_log_level level, const char *tag, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* True if a line at `level` under `tag` would be printed. */
 int mist_log_enabled(enum mist_log_level level, const char *tag);
 
-#define mist_log(...) mist_log_at(MIST_LOG_INFO, MIST_LOG_TAG, __VA_ARGS__)
-#define mist_warn(...) mist_log_at(MIST_LOG_WARN, MIST_LOG_TAG, __VA_ARGS__)
+#define mist_log(...)   mist_log_at(MIST_LOG_INFO, MIST_LOG_TAG, __VA_ARGS__)
+#define mist_warn(...)  mist_log_at(MIST_LOG_WARN, MIST_LOG_TAG, __VA_ARGS__)
 #define mist_error(...) mist_log_at(MIST_LOG_ERROR, MIST_LOG_TAG, __VA_ARGS__)
 #ifdef MIST_DEBUG_LOG
 #define mist_debug(...) mist_log_at(MIST_LOG_DEBUG, MIST_LOG_TAG, __VA_ARGS__)
 #else
-#define mist_debug(...)                                                        \
-	do {                                                                   \
-		if (0)                                                         \
+#define mist_debug(...)                                                         \
+	do {                                                                    \
+		if (0)                                                          \
 			mist_log_at(MIST_LOG_DEBUG, MIST_LOG_TAG, __VA_ARGS__); \
 	} while (0)
 #endif

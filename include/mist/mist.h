@@ -21,23 +21,23 @@
 
 enum mist_error {
 	MIST_OK = 0,
-	MIST_ENOMEM = -1,       /* out of memory, or a pool is exhausted */
-	MIST_EINVAL = -2,       /* an argument is invalid */
-	MIST_ETIMEDOUT = -3,    /* the deadline passed first */
-	MIST_EAGAIN = -4,       /* nothing available now; try again later */
-	MIST_ERANGE = -5,       /* offset or length outside a buffer */
-	MIST_EBUSY = -6,        /* the object is still in use */
-	MIST_ENOENT = -7,       /* no such object */
-	MIST_ECANCELED = -8,    /* the operation was cancelled */
-	MIST_EADDRINUSE = -9,   /* the address or port is taken */
+	MIST_ENOMEM = -1,        /* out of memory, or a pool is exhausted */
+	MIST_EINVAL = -2,        /* an argument is invalid */
+	MIST_ETIMEDOUT = -3,     /* the deadline passed first */
+	MIST_EAGAIN = -4,        /* nothing available now; try again later */
+	MIST_ERANGE = -5,        /* offset or length outside a buffer */
+	MIST_EBUSY = -6,         /* the object is still in use */
+	MIST_ENOENT = -7,        /* no such object */
+	MIST_ECANCELED = -8,     /* the operation was cancelled */
+	MIST_EADDRINUSE = -9,    /* the address or port is taken */
 	MIST_ECONNREFUSED = -10, /* the peer refused the connection */
-	MIST_ECONNRESET = -11,  /* the peer reset the connection */
-	MIST_ENOTCONN = -12,    /* the connection is not established */
-	MIST_EPIPE = -13,       /* writing after shutdown or close */
+	MIST_ECONNRESET = -11,   /* the peer reset the connection */
+	MIST_ENOTCONN = -12,     /* the connection is not established */
+	MIST_EPIPE = -13,        /* writing after shutdown or close */
 	MIST_EHOSTUNREACH = -14, /* no route to the host, or it did not answer */
-	MIST_EMSGSIZE = -15,    /* the message is too large */
-	MIST_EIO = -16,         /* a device failed */
-	MIST_ENOTSUP = -17,     /* not supported by this target */
+	MIST_EMSGSIZE = -15,     /* the message is too large */
+	MIST_EIO = -16,          /* a device failed */
+	MIST_ENOTSUP = -17,      /* not supported by this target */
 };
 
 /* Returns a short English description of a MIST_E* code; never NULL. */
@@ -45,9 +45,9 @@ const char *mist_strerror(int err);
 
 /* Time is unsigned nanoseconds on the monotonic clock. */
 typedef uint64_t mist_time_t;
-#define MIST_USEC ((mist_time_t)1000)
-#define MIST_MSEC ((mist_time_t)1000000)
-#define MIST_SEC ((mist_time_t)1000000000)
+#define MIST_USEC    ((mist_time_t)1000)
+#define MIST_MSEC    ((mist_time_t)1000000)
+#define MIST_SEC     ((mist_time_t)1000000000)
 #define MIST_FOREVER UINT64_MAX /* a deadline that never passes */
 
 /* Returns the monotonic time in ns (virtual time under the sim target). */

@@ -27,6 +27,7 @@ int mist_plat_pcap_open(const char *path, struct mist_pcap_sink *sink)
 {
 	int err = posix_pcap_file_sink(path, sink);
 	if (err != 0)
-		mist_log_at(MIST_LOG_ERROR, "pcap", "cannot write %s: %s", path, mist_strerror(err));
+		mist_log_at(MIST_LOG_ERROR, "pcap", "cannot write %s: %s", path,
+		            mist_strerror(err));
 	return err;
 }

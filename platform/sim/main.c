@@ -14,11 +14,11 @@
 static uint64_t sim_seed = 1;
 
 static const struct mist_option sim_options[] = {
-	{.name = "seed",
-	 .kind = MIST_OPT_U64,
-	 .value = &sim_seed,
-	 .help = "--seed=N               seed of the simulation's randomness (default 1)"},
-	{.name = NULL},
+        {.name = "seed",
+         .kind = MIST_OPT_U64,
+         .value = &sim_seed,
+         .help = "--seed=N               seed of the simulation's randomness (default 1)"},
+        {.name = NULL},
 };
 
 int main(int argc, char **argv)

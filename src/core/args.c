@@ -31,15 +31,16 @@ struct common_option {
 };
 
 static const struct common_option common_options[] = {
-	{"ipv4", ARG_IPV4, "--ipv4=ADDR/PREFIX     IPv4 address and prefix length, e.g. 10.0.0.2/24"},
-	{"ipv4-gateway", ARG_GATEWAY, "--ipv4-gateway=ADDR    default IPv4 gateway"},
-	{"mac", ARG_MAC, "--mac=XX:XX:XX:XX:XX:XX unicast MAC address of the interface"},
-	{"mtu", ARG_MTU, "--mtu=N                IP MTU of the interface, 68..65535"},
-	{"tap", ARG_TAP, "--tap=NAME             TAP interface to attach to (1..15 characters)"},
-	{"pcap", ARG_PCAP, "--pcap=FILE            write every frame to FILE in pcap format"},
-	{"port", ARG_PORT, "--port=N               port to serve on, 1..65535"},
-	{"log", ARG_LOG, "--log=LEVEL[,TAG=LEVEL...]  log levels: error, warn, info, debug"},
-	{"help", ARG_HELP, "--help                 print this and exit"},
+        {"ipv4", ARG_IPV4,
+         "--ipv4=ADDR/PREFIX     IPv4 address and prefix length, e.g. 10.0.0.2/24"},
+        {"ipv4-gateway", ARG_GATEWAY, "--ipv4-gateway=ADDR    default IPv4 gateway"},
+        {"mac", ARG_MAC, "--mac=XX:XX:XX:XX:XX:XX unicast MAC address of the interface"},
+        {"mtu", ARG_MTU, "--mtu=N                IP MTU of the interface, 68..65535"},
+        {"tap", ARG_TAP, "--tap=NAME             TAP interface to attach to (1..15 characters)"},
+        {"pcap", ARG_PCAP, "--pcap=FILE            write every frame to FILE in pcap format"},
+        {"port", ARG_PORT, "--port=N               port to serve on, 1..65535"},
+        {"log", ARG_LOG, "--log=LEVEL[,TAG=LEVEL...]  log levels: error, warn, info, debug"},
+        {"help", ARG_HELP, "--help                 print this and exit"},
 };
 
 #define TAP_NAME_MAX 15 /* IFNAMSIZ less the terminating NUL */
@@ -100,12 +101,14 @@ static enum mist_args_result parse_common(const struct word *w, enum common_flag
 	switch (flag) {
 	case ARG_IPV4:
 		if (parse_ipv4_prefix(w->value, w->value_len, args->ipv4, &args->ipv4_prefix) != 0)
-			return reject(w, "expected ADDR/PREFIX, e.g. 10.0.0.2/24", error, error_len);
+			return reject(w, "expected ADDR/PREFIX, e.g. 10.0.0.2/24", error,
+			              error_len);
 		args->has_ipv4 = true;
 		break;
 	case ARG_GATEWAY:
 		if (mist_parse_ipv4(w->value, w->value_len, args->gateway) != 0)
-			return reject(w, "expected an IPv4 address, e.g. 10.0.0.1", error, error_len);
+			return reject(w, "expected an IPv4 address, e.g. 10.0.0.1", error,
+			              error_len);
 		args->has_gateway = true;
 		break;
 	case ARG_MAC:
@@ -152,9 +155,18 @@ static int parse_size(const char *s, size_t len, uint64_t *out)
 	unsigned shift = 0;
 	if (len > 0) {
 		switch (s[len - 1]) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
 		}
 	}
 	if (shift != 0)
@@ -185,17 +197,23 @@ static enum mist_args_result parse_option(const struct word *w, const struct mis
 	switch (o->kind) {
 	case MIST_OPT_U64:
 	case MIST_OPT_SIZE: {
-		int err = o->kind == MIST_OPT_U64 ? mist_parse_u64(w->value, w->value_len, UINT64_MAX, &n)
-		                                  : parse_size(w->value, w->value_len, &n);
+		int err = o->kind == MIST_OPT_U64
+		                  ? mist_parse_u64(w->value, w->value_len, UINT64_MAX, &n)
+		                  : parse_size(w->value, w->value_len, &n);
 		if (err != 0 || n < o->min || (o->max != 0 && n > o->max)) {
 			if (o->max != 0)
-				mist_snprintf(reason, sizeof(reason), "expected a number in %llu..%llu%s",
-				              (unsigned long long)o->min, (unsigned long long)o->max,
-				              o->kind == MIST_OPT_SIZE ? " (suffix k, M or G allowed)" : "");
+				mist_snprintf(
+				        reason, sizeof(reason), "expected a number in %llu..%llu%s",
+				        (unsigned long long)o->min, (unsigned long long)o->max,
+				        o->kind == MIST_OPT_SIZE ? " (suffix k, M or G allowed)"
+				                                 : "");
 			else
-				mist_snprintf(reason, sizeof(reason), "expected a number of at least %llu%s",
+				mist_snprintf(reason, sizeof(reason),
+				              "expected a number of at least %llu%s",
 				              (unsigned long long)o->min,
-				              o->kind == MIST_OPT_SIZE ? " (suffix k, M or G allowed)" : "");
+				              o->kind == MIST_OPT_SIZE
+				                      ? " (suffix k, M or G allowed)"
+				                      : "");
 			return reject(w, reason, error, error_len);
 		}
 		*(uint64_t *)o->value = n;
@@ -206,7 +224,8 @@ static enum mist_args_result parse_option(const struct word *w, const struct mis
 		break;
 	case MIST_OPT_IPV4:
 		if (mist_parse_ipv4(w->value, w->value_len, o->value) != 0)
-			return reject(w, "expected an IPv4 address, e.g. 10.0.0.1", error, error_len);
+			return reject(w, "expected an IPv4 address, e.g. 10.0.0.1", error,
+			              error_len);
 		break;
 	case MIST_OPT_FLAG:
 		break;
@@ -250,7 +269,8 @@ enum mist_args_result mist_args_parse(int argc, char *const *argv, struct mist_a
 		bool found = false;
 		for (size_t c = 0; c < sizeof(common_options) / sizeof(common_options[0]); c++) {
 			if (word_is(&w, common_options[c].name)) {
-				r = parse_common(&w, common_options[c].flag, args, error, error_len);
+				r = parse_common(&w, common_options[c].flag, args, error,
+				                 error_len);
 				found = true;
 				break;
 			}
@@ -261,7 +281,8 @@ enum mist_args_result mist_args_parse(int argc, char *const *argv, struct mist_a
 			found = true;
 		}
 		if (!found) {
-			mist_snprintf(error, error_len, "--%.*s: unknown flag", (int)w.name_len, w.name);
+			mist_snprintf(error, error_len, "--%.*s: unknown flag", (int)w.name_len,
+			              w.name);
 			return MIST_ARGS_ERROR;
 		}
 		if (r != MIST_ARGS_OK)
@@ -269,7 +290,8 @@ enum mist_args_result mist_args_parse(int argc, char *const *argv, struct mist_a
 	}
 	if (args->log != NULL && mist_log_configure(args->log, mist_strlen(args->log)) != 0) {
 		mist_snprintf(error, error_len,
-		              "--log=%s: expected LEVEL[,TAG=LEVEL...] with levels error, warn, info, debug",
+		              "--log=%s: expected LEVEL[,TAG=LEVEL...] with levels error, warn, "
+		              "info, debug",
 		              args->log);
 		return MIST_ARGS_ERROR;
 	}

@@ -5,8 +5,8 @@
  */
 #define MIST_LOG_TAG "boot"
 
-#include "core/args_internal.h"
 #include "core/boot.h"
+#include "core/args_internal.h"
 #include "core/log_internal.h"
 #include "core/platform.h"
 #include "core/rng_seed.h"

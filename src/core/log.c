@@ -15,7 +15,7 @@
 
 #define LOG_LINE_MAX 512
 #define LOG_TAGS_MAX 16
-#define LOG_TAG_LEN 16
+#define LOG_TAG_LEN  16
 
 struct log_tag_level {
 	char tag[LOG_TAG_LEN];
@@ -28,10 +28,10 @@ static unsigned log_ntags;
 static uint64_t log_origin;
 
 static const char *const log_level_names[] = {
-	[MIST_LOG_ERROR] = "error",
-	[MIST_LOG_WARN] = "warn",
-	[MIST_LOG_INFO] = "info",
-	[MIST_LOG_DEBUG] = "debug",
+        [MIST_LOG_ERROR] = "error",
+        [MIST_LOG_WARN] = "warn",
+        [MIST_LOG_INFO] = "info",
+        [MIST_LOG_DEBUG] = "debug",
 };
 
 void mist_log_start(void)
@@ -83,7 +83,8 @@ int mist_log_configure(const char *spec, size_t len)
 			size_t tag_len = (size_t)(eq - item);
 			if (tag_len == 0 || tag_len >= LOG_TAG_LEN || ntags == LOG_TAGS_MAX)
 				return MIST_EINVAL;
-			if (log_parse_level(eq + 1, item_len - tag_len - 1, &tags[ntags].level) != 0)
+			if (log_parse_level(eq + 1, item_len - tag_len - 1, &tags[ntags].level) !=
+			    0)
 				return MIST_EINVAL;
 			mist_memcpy(tags[ntags].tag, item, tag_len);
 			tags[ntags].tag[tag_len] = '\0';

@@ -21,19 +21,19 @@
 #include "core/panic.h"
 #include "core/platform.h"
 
-#define MEM_MIN_SHIFT 5   /* the smallest class: 32 bytes */
-#define MEM_MAX_SHIFT 12  /* the largest class: 4096 bytes */
-#define MEM_CLASSES (MEM_MAX_SHIFT - MEM_MIN_SHIFT + 1)
+#define MEM_MIN_SHIFT  5  /* the smallest class: 32 bytes */
+#define MEM_MAX_SHIFT  12 /* the largest class: 4096 bytes */
+#define MEM_CLASSES    (MEM_MAX_SHIFT - MEM_MIN_SHIFT + 1)
 #define MEM_CHUNK_SIZE (64u * 1024)
-#define MEM_LARGE 0xffu   /* class value of a page-backed block */
+#define MEM_LARGE      0xffu /* class value of a page-backed block */
 
 #define MEM_MAGIC_USED 0x4d495354u /* "MIST" */
 #define MEM_MAGIC_FREE 0x46524545u /* "FREE" */
 
 struct mem_header {
 	uint32_t magic;
-	uint32_t class;  /* size class index, or MEM_LARGE */
-	uint64_t size;   /* bytes of the block, header included */
+	uint32_t class; /* size class index, or MEM_LARGE */
+	uint64_t size;  /* bytes of the block, header included */
 };
 
 _Static_assert(sizeof(struct mem_header) == 16, "the header keeps 16-byte alignment");

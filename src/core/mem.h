@@ -15,7 +15,7 @@ struct mist_mem_stats {
 	uint64_t bytes_reserved; /* bytes taken from the platform */
 	uint64_t allocs;         /* allocations that succeeded */
 	uint64_t frees;
-	uint64_t failures;       /* allocations that failed */
+	uint64_t failures; /* allocations that failed */
 };
 
 /* Returns `size` bytes aligned to 16, or NULL (counted) when out of memory. */

@@ -14,11 +14,10 @@
 
 _Noreturn void mist_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#define MIST_ASSERT(cond)                                                      \
-	do {                                                                   \
-		if (__builtin_expect(!(cond), 0))                              \
-			mist_panic("%s:%d: assertion failed: %s", __FILE__,    \
-			           __LINE__, #cond);                           \
+#define MIST_ASSERT(cond)                                                                     \
+	do {                                                                                  \
+		if (__builtin_expect(!(cond), 0))                                             \
+			mist_panic("%s:%d: assertion failed: %s", __FILE__, __LINE__, #cond); \
 	} while (0)
 
 #ifdef NDEBUG

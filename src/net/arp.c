@@ -16,14 +16,14 @@
  */
 #define MIST_LOG_TAG "arp"
 
+#include "wire/arp.h"
 #include "base/str.h"
 #include "net/stack.h"
-#include "wire/arp.h"
 
-#define ARP_REACHABLE_TIME (60 * MIST_SEC)
-#define ARP_REFRESH_WINDOW (5 * MIST_SEC)
-#define ARP_RETRY_FIRST (250 * MIST_MSEC) /* doubled at each retry */
-#define ARP_TRIES_MAX 4                   /* requests before giving up: ~3.75 s */
+#define ARP_REACHABLE_TIME        (60 * MIST_SEC)
+#define ARP_REFRESH_WINDOW        (5 * MIST_SEC)
+#define ARP_RETRY_FIRST           (250 * MIST_MSEC) /* doubled at each retry */
+#define ARP_TRIES_MAX             4                 /* requests before giving up: ~3.75 s */
 #define ARP_CONFLICT_LOG_INTERVAL (10 * MIST_SEC)
 
 static void arp_send(struct mist_stack *s, uint16_t op, struct mist_ether_addr dst_mac,
@@ -140,7 +140,8 @@ static struct arp_entry *arp_alloc(struct mist_stack *s, struct mist_ipv4_addr i
 			victim = e;
 			break;
 		}
-		if (victim == NULL || (e->state == ARP_REACHABLE && victim->state != ARP_REACHABLE) ||
+		if (victim == NULL ||
+		    (e->state == ARP_REACHABLE && victim->state != ARP_REACHABLE) ||
 		    (e->state == victim->state && e->deadline < victim->deadline))
 			victim = e;
 	}

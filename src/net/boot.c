@@ -7,20 +7,20 @@
 #define MIST_LOG_TAG "net"
 
 #include "core/boot.h"
-#include "core/platform.h"
 #include "base/str.h"
+#include "core/platform.h"
 #include "dev/pcap.h"
 #include "net/stack.h"
 
-#define NET_RX_BUFFERS 512
+#define NET_RX_BUFFERS  512
 #define NET_DEFAULT_MTU 1500
 
 int mist__net_start(const struct mist_args *args, struct mist_stack **net)
 {
 	*net = NULL;
 	uint16_t mtu = args->mtu != 0 ? (uint16_t)args->mtu : NET_DEFAULT_MTU;
-	struct mist_pool *rx_pool =
-	        mist_pool_create("net-rx", NET_RX_BUFFERS, mist_stack_rx_buf_size(mtu), NET_RX_HEADROOM);
+	struct mist_pool *rx_pool = mist_pool_create("net-rx", NET_RX_BUFFERS,
+	                                             mist_stack_rx_buf_size(mtu), NET_RX_HEADROOM);
 	if (rx_pool == NULL)
 		return MIST_ENOMEM;
 	struct mist_netdev *dev;
@@ -48,10 +48,10 @@ int mist__net_start(const struct mist_args *args, struct mist_stack **net)
 		dev = capture;
 	}
 	struct mist_stack_config config = {
-		.dev = dev,
-		.rx_pool = rx_pool,
-		.prefix = args->ipv4_prefix,
-		.has_gateway = args->has_gateway,
+	        .dev = dev,
+	        .rx_pool = rx_pool,
+	        .prefix = args->ipv4_prefix,
+	        .has_gateway = args->has_gateway,
 	};
 	mist_memcpy(config.ip.b, args->ipv4, sizeof(config.ip.b));
 	mist_memcpy(config.gateway.b, args->gateway, sizeof(config.gateway.b));

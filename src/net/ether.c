@@ -4,9 +4,9 @@
  * dropped and counted; so are 802.1Q-tagged frames, as VLANs are not
  * supported.
  */
+#include "wire/ether.h"
 #include "base/str.h"
 #include "net/stack.h"
-#include "wire/ether.h"
 
 void net_ether_input(struct mist_stack *s, struct mist_buf *frame)
 {

@@ -5,15 +5,14 @@
  * limit (a token bucket, RFC 1812 4.3.2.8) so that a flood of bad traffic
  * cannot turn the stack into an amplifier.
  */
+#include "wire/icmp.h"
 #include "base/compiler.h"
 #include "base/str.h"
 #include "net/stack.h"
-#include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/udp.h"
 
 #define ICMP_ERRORS_PER_SEC 100
-#define ICMP_ERROR_BURST 20
 
 /* Replies in the request's own buffer: same data, type changed, checksum redone. */
 static void icmp_echo_reply(struct mist_stack *s, const struct net_ip_in *ip, struct mist_buf *msg)
@@ -58,7 +57,8 @@ static void icmp_error_input(struct mist_stack *s, const uint8_t *msg)
 	s->stats.icmp.rx_error++;
 	if (mist_ipv4_protocol(orig) == MIST_IP_PROTO_UDP) {
 		/* mist_icmp_check() guaranteed 8 bytes after the quoted header: both ports. */
-		net_udp_icmp_error(s, mist_udp_src_port(orig + orig_header), icmp_error_code(type, code));
+		net_udp_icmp_error(s, mist_udp_src_port(orig + orig_header),
+		                   icmp_error_code(type, code));
 	}
 }
 
@@ -97,7 +97,7 @@ static bool icmp_rate_allows(struct mist_stack *s)
 	uint64_t now = mist_now();
 	uint64_t refill = (now - l->last_refill) * ICMP_ERRORS_PER_SEC / MIST_SEC;
 	if (refill > 0) {
-		l->tokens = (uint32_t)MIST_MIN(l->tokens + refill, (uint64_t)ICMP_ERROR_BURST);
+		l->tokens = (uint32_t)MIST_MIN(l->tokens + refill, (uint64_t)NET_ICMP_ERROR_BURST);
 		l->last_refill = now;
 	}
 	if (l->tokens == 0)

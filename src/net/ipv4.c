@@ -3,10 +3,10 @@
  * ICMP and UDP, routing (on-link or through the gateway) and fragmentation of
  * outgoing datagrams. Reassembly is in reass.c. Mist does not forward.
  */
+#include "wire/ipv4.h"
 #include "base/str.h"
 #include "net/stack.h"
 #include "wire/icmp.h"
-#include "wire/ipv4.h"
 
 bool net_ipv4_is_broadcast(const struct mist_stack *s, struct mist_ipv4_addr a)
 {
@@ -164,13 +164,13 @@ int net_ipv4_output(struct mist_stack *s, struct mist_ipv4_addr dst, uint8_t pro
 		goto drop;
 	}
 	struct mist_ipv4_repr r = {
-		.src = s->ip,
-		.dst = dst,
-		.protocol = protocol,
-		.ttl = MIST_IPV4_DEFAULT_TTL,
-		.ident = s->ip_ident++,
-		.dont_frag = dont_frag,
-		.payload_len = (uint16_t)len,
+	        .src = s->ip,
+	        .dst = dst,
+	        .protocol = protocol,
+	        .ttl = MIST_IPV4_DEFAULT_TTL,
+	        .ident = s->ip_ident++,
+	        .dont_frag = dont_frag,
+	        .payload_len = (uint16_t)len,
 	};
 	st->tx++;
 	if (len + MIST_IPV4_HDR_MIN <= s->mtu)
@@ -182,7 +182,8 @@ int net_ipv4_output(struct mist_stack *s, struct mist_ipv4_addr dst, uint8_t pro
 	}
 
 	/* RFC 791 "Fragmentation": every fragment but the last carries a multiple of 8 bytes. */
-	uint32_t per_frag = (uint32_t)(s->mtu - MIST_IPV4_HDR_MIN) & ~(uint32_t)(MIST_IPV4_FRAG_UNIT - 1);
+	uint32_t per_frag =
+	        (uint32_t)(s->mtu - MIST_IPV4_HDR_MIN) & ~(uint32_t)(MIST_IPV4_FRAG_UNIT - 1);
 	for (uint32_t off = 0; off < len; off += per_frag) {
 		uint32_t n = len - off < per_frag ? (uint32_t)len - off : per_frag;
 		struct mist_buf *frag = chain_slice(payload, off, n);

@@ -56,7 +56,8 @@ static void reass_timer_fired(struct mist_timer *t)
 			continue;
 		s->stats.ipv4.reass_drop_timeout++;
 		if (slot->header_len != 0 && slot->nfrags > 0 && slot->frags[0].offset == 0) {
-			struct net_ip_in in = {.header = slot->header, .header_len = slot->header_len};
+			struct net_ip_in in = {.header = slot->header,
+			                       .header_len = slot->header_len};
 			mist_ipv4_parse(slot->header, slot->header_len, &in.repr);
 			net_icmp_error(s, &in, slot->frags[0].buf->data, slot->frags[0].len,
 			               MIST_ICMP_TIME_EXCEEDED, MIST_ICMP_EXCEEDED_REASSEMBLY);
@@ -84,7 +85,8 @@ static struct reass_slot *reass_oldest(struct mist_stack *s, const struct reass_
 	struct reass_slot *oldest = NULL;
 	for (unsigned i = 0; i < REASS_SLOTS; i++) {
 		struct reass_slot *slot = &s->reass.slots[i];
-		if (slot->used && slot != except && (oldest == NULL || slot->expires < oldest->expires))
+		if (slot->used && slot != except &&
+		    (oldest == NULL || slot->expires < oldest->expires))
 			oldest = slot;
 	}
 	return oldest;
@@ -141,7 +143,8 @@ static struct mist_buf *reass_complete(struct mist_stack *s, struct reass_slot *
 {
 	uint32_t len = slot->header_len + slot->total_len;
 	uint8_t *data = mist_alloc(len);
-	struct mist_buf *b = data == NULL ? NULL : mist_buf_wrap(s->rx_pool, data, len, reass_release, NULL);
+	struct mist_buf *b =
+	        data == NULL ? NULL : mist_buf_wrap(s->rx_pool, data, len, reass_release, NULL);
 	if (b == NULL) {
 		mist_free(data);
 		s->stats.ipv4.reass_drop_limit++;
@@ -150,8 +153,8 @@ static struct mist_buf *reass_complete(struct mist_stack *s, struct reass_slot *
 	}
 	mist_memcpy(data, slot->header, slot->header_len);
 	for (unsigned i = 0; i < slot->nfrags; i++)
-		mist_memcpy(data + slot->header_len + slot->frags[i].offset, slot->frags[i].buf->data,
-		            slot->frags[i].len);
+		mist_memcpy(data + slot->header_len + slot->frags[i].offset,
+		            slot->frags[i].buf->data, slot->frags[i].len);
 	/* The header now describes an unfragmented datagram. */
 	mist_store_be16(data + MIST_IPV4_OFF_TOTAL_LEN, (uint16_t)len);
 	mist_store_be16(data + MIST_IPV4_OFF_FLAGS_FRAG,
@@ -230,8 +233,8 @@ struct mist_buf *net_reass_input(struct mist_stack *s, struct mist_buf *packet)
 	mist_buf_pull(packet, header_len);
 	mist_memmove(&slot->frags[at + 1], &slot->frags[at],
 	             (slot->nfrags - at) * sizeof(slot->frags[0]));
-	slot->frags[at] = (struct reass_frag){.buf = packet, .offset = (uint16_t)offset,
-	                                      .len = (uint16_t)len};
+	slot->frags[at] = (struct reass_frag){
+	        .buf = packet, .offset = (uint16_t)offset, .len = (uint16_t)len};
 	slot->nfrags++;
 	slot->bytes += len;
 	s->reass.bytes += len;

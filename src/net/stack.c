@@ -6,14 +6,14 @@
  */
 #define MIST_LOG_TAG "net"
 
+#include "net/stack.h"
 #include "base/compiler.h"
 #include "base/str.h"
 #include "core/mem.h"
-#include "net/stack.h"
 #include "wire/ipv4.h"
 
-#define NET_RX_BURST 32          /* frames taken from the device per call */
-#define NET_TX_BUFFERS 1024      /* default size of the transmit pool */
+#define NET_RX_BURST   32   /* frames taken from the device per call */
+#define NET_TX_BUFFERS 1024 /* default size of the transmit pool */
 
 uint32_t mist_stack_rx_buf_size(uint16_t mtu)
 {
@@ -77,6 +77,7 @@ int mist_stack_create(const struct mist_stack_config *config, struct mist_stack 
 	/* RFC 6864 §4: the identification need only be unique per source, destination and protocol. */
 	s->ip_ident = (uint16_t)mist_random_u32();
 	s->icmp_limit.last_refill = mist_now();
+	s->icmp_limit.tokens = NET_ICMP_ERROR_BURST;
 	net_arp_init(s);
 	net_reass_init(s);
 	s->poller.poll = stack_poll;
@@ -133,15 +134,15 @@ uint8_t *net_prepend(struct mist_stack *s, struct mist_buf **chain, uint32_t len
 }
 
 /* One line per counter, "layer.name=value", so that scripts can pick any out. */
-#define NET_STAT_LOG(name, what)                                                             \
-	mist_log_at(MIST_LOG_INFO, "stats", "%s.%s=%llu", layer_name, #name,               \
+#define NET_STAT_LOG(name, what)                                             \
+	mist_log_at(MIST_LOG_INFO, "stats", "%s.%s=%llu", layer_name, #name, \
 	            (unsigned long long)st->name);
 
-#define NET_STATS_LOG_LAYER(layer, LIST)                                                     \
-	do {                                                                                 \
-		const struct net_##layer##_stats *st = &net->stats.layer;                  \
-		const char *layer_name = #layer;                                             \
-		LIST(NET_STAT_LOG)                                                           \
+#define NET_STATS_LOG_LAYER(layer, LIST)                                  \
+	do {                                                              \
+		const struct net_##layer##_stats *st = &net->stats.layer; \
+		const char *layer_name = #layer;                          \
+		LIST(NET_STAT_LOG)                                        \
 	} while (0)
 
 void mist_net_stats_print(const struct mist_stack *net)

@@ -24,8 +24,8 @@
 
 /* --- ARP ---------------------------------------------------------------- */
 
-#define ARP_CACHE_SIZE 64 /* entries; searched linearly, see arp.c */
-#define ARP_PENDING_MAX 8 /* packets held per address being resolved */
+#define ARP_CACHE_SIZE  64 /* entries; searched linearly, see arp.c */
+#define ARP_PENDING_MAX 8  /* packets held per address being resolved */
 
 enum arp_state {
 	ARP_FREE = 0,
@@ -37,10 +37,10 @@ struct arp_entry {
 	struct mist_ipv4_addr ip;
 	struct mist_ether_addr mac;
 	uint8_t state;
-	uint8_t tries;        /* requests sent for this resolution or refresh */
+	uint8_t tries; /* requests sent for this resolution or refresh */
 	uint8_t npending;
-	bool refreshing;      /* a refresh request is out for a reachable entry */
-	uint64_t deadline;    /* incomplete: next retry; reachable: expiry */
+	bool refreshing;   /* a refresh request is out for a reachable entry */
+	uint64_t deadline; /* incomplete: next retry; reachable: expiry */
 	struct mist_buf *pending[ARP_PENDING_MAX];
 };
 
@@ -52,10 +52,10 @@ struct net_arp {
 
 /* --- IPv4 reassembly ------------------------------------------------------ */
 
-#define REASS_SLOTS 16          /* datagrams being reassembled at once, in total */
-#define REASS_PER_SOURCE 4      /* ... from one source address */
-#define REASS_FRAGS_MAX 64      /* fragments held for one datagram */
-#define REASS_BYTES_MAX (256u * 1024) /* fragment bytes held in total */
+#define REASS_SLOTS      16            /* datagrams being reassembled at once, in total */
+#define REASS_PER_SOURCE 4             /* ... from one source address */
+#define REASS_FRAGS_MAX  64            /* fragments held for one datagram */
+#define REASS_BYTES_MAX  (256u * 1024) /* fragment bytes held in total */
 
 struct reass_frag {
 	struct mist_buf *buf; /* the fragment's payload */
@@ -69,11 +69,11 @@ struct reass_slot {
 	uint16_t ident;
 	uint8_t protocol;
 	uint8_t nfrags;
-	uint32_t total_len;  /* payload length, known once the last fragment came; 0 before */
-	uint32_t bytes;      /* payload bytes held */
+	uint32_t total_len; /* payload length, known once the last fragment came; 0 before */
+	uint32_t bytes;     /* payload bytes held */
 	uint64_t expires;
-	uint8_t header[MIST_IPV4_HDR_MAX]; /* the first fragment's header, when it came */
-	uint8_t header_len;                /* 0 until the first fragment came */
+	uint8_t header[MIST_IPV4_HDR_MAX];        /* the first fragment's header, when it came */
+	uint8_t header_len;                       /* 0 until the first fragment came */
 	struct reass_frag frags[REASS_FRAGS_MAX]; /* sorted by offset */
 };
 
@@ -93,7 +93,11 @@ struct net_udp {
 
 /* --- the stack ------------------------------------------------------------ */
 
-/* Rate limit of ICMP errors (RFC 1122 3.2.2, RFC 1812 4.3.2.8): a token bucket. */
+/*
+ * Rate limit of ICMP errors (RFC 1122 3.2.2, RFC 1812 4.3.2.8): a token
+ * bucket of NET_ICMP_ERROR_BURST tokens, refilled at 100 a second (icmp.c).
+ */
+#define NET_ICMP_ERROR_BURST 20
 struct icmp_limiter {
 	uint32_t tokens;
 	uint64_t last_refill;
@@ -123,7 +127,7 @@ struct net_ip_in {
 	struct mist_ipv4_repr repr;
 	const uint8_t *header; /* the IPv4 header, valid during the call */
 	uint8_t header_len;
-	bool to_broadcast;     /* sent to a broadcast address */
+	bool to_broadcast; /* sent to a broadcast address */
 };
 
 /* Transmit buffers: a full Ethernet frame with headroom for Ethernet + IPv4 + TCP with options. */
@@ -132,7 +136,7 @@ struct net_ip_in {
 
 /* Configuration of a stack; see mist_stack_create(). */
 struct mist_stack_config {
-	struct mist_netdev *dev; /* the stack owns it from then on and closes it */
+	struct mist_netdev *dev;   /* the stack owns it from then on and closes it */
 	struct mist_pool *rx_pool; /* the pool dev receives into; the stack owns it */
 	struct mist_ipv4_addr ip;
 	uint8_t prefix;

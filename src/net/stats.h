@@ -9,76 +9,76 @@
 
 #include <stdint.h>
 
-#define NET_ETHER_STATS(X)                                                                   \
-	X(rx, "frames received from the device")                                           \
-	X(tx, "frames handed to the device")                                               \
-	X(drop_short, "shorter than an Ethernet header")                                   \
-	X(drop_not_for_us, "destination neither our MAC nor broadcast")                    \
-	X(drop_vlan, "802.1Q/802.1ad tagged: VLANs are not supported")                     \
-	X(drop_unknown_type, "EtherType neither ARP nor IPv4")                             \
+#define NET_ETHER_STATS(X)                                              \
+	X(rx, "frames received from the device")                        \
+	X(tx, "frames handed to the device")                            \
+	X(drop_short, "shorter than an Ethernet header")                \
+	X(drop_not_for_us, "destination neither our MAC nor broadcast") \
+	X(drop_vlan, "802.1Q/802.1ad tagged: VLANs are not supported")  \
+	X(drop_unknown_type, "EtherType neither ARP nor IPv4")          \
 	X(drop_tx_device, "refused by the device (queue full, too long)")
 
-#define NET_ARP_STATS(X)                                                                     \
-	X(rx, "ARP packets received")                                                      \
-	X(tx_request, "requests sent (including retries and refreshes)")                   \
-	X(tx_reply, "replies sent")                                                        \
-	X(drop_malformed, "failed the ARP check (length, hardware or protocol type, op)")  \
+#define NET_ARP_STATS(X)                                                                  \
+	X(rx, "ARP packets received")                                                     \
+	X(tx_request, "requests sent (including retries and refreshes)")                  \
+	X(tx_reply, "replies sent")                                                       \
+	X(drop_malformed, "failed the ARP check (length, hardware or protocol type, op)") \
 	X(drop_bad_sender, "sender hardware address multicast, or sender protocol "       \
-	                   "address broadcast or multicast")                               \
-	X(drop_not_for_us, "neither for our address nor about a cached one")               \
-	X(conflict, "another host claimed our IPv4 address")                               \
-	X(resolved, "addresses resolved")                                                  \
-	X(failed, "resolutions given up after every retry")                                \
-	X(evicted, "cache entries evicted to make room")                                   \
-	X(drop_queue_full, "packets dropped: pending queue of an address full")            \
+	                   "address broadcast or multicast")                              \
+	X(drop_not_for_us, "neither for our address nor about a cached one")              \
+	X(conflict, "another host claimed our IPv4 address")                              \
+	X(resolved, "addresses resolved")                                                 \
+	X(failed, "resolutions given up after every retry")                               \
+	X(evicted, "cache entries evicted to make room")                                  \
+	X(drop_queue_full, "packets dropped: pending queue of an address full")           \
 	X(drop_unresolved, "packets dropped: their address never resolved")
 
-#define NET_IPV4_STATS(X)                                                                    \
-	X(rx, "datagrams received")                                                        \
-	X(tx, "datagrams sent (before fragmentation)")                                     \
-	X(delivered, "datagrams delivered to ICMP or UDP")                                 \
-	X(drop_truncated, "header or total length past the end of the frame")             \
-	X(drop_bad_version, "version not 4")                                               \
-	X(drop_bad_header, "header length, total length or options malformed")             \
-	X(drop_bad_checksum, "header checksum wrong")                                      \
-	X(drop_bad_source, "source broadcast, multicast, loopback or zero network "       \
-	                   "(RFC 1122 3.2.1.3)")                                           \
-	X(drop_not_for_us, "destination neither ours nor broadcast")                       \
-	X(drop_ttl_zero, "time to live 0 (RFC 791: must be destroyed)")                    \
-	X(drop_unknown_protocol, "protocol neither ICMP nor UDP")                          \
-	X(drop_no_route, "outgoing: no route to the destination")                          \
-	X(drop_too_big_df, "outgoing: larger than the MTU with DF set")                    \
-	X(drop_no_buffer, "outgoing: no buffer for a header or fragment")                  \
-	X(frag_rx, "fragments received")                                                   \
-	X(frag_tx, "fragments sent")                                                       \
-	X(reassembled, "datagrams reassembled")                                            \
-	X(reass_drop_overlap, "datagrams discarded: overlapping fragments")               \
-	X(reass_drop_timeout, "datagrams discarded: not complete in time")                 \
-	X(reass_drop_limit, "fragments dropped: a memory or count limit was hit")          \
+#define NET_IPV4_STATS(X)                                                           \
+	X(rx, "datagrams received")                                                 \
+	X(tx, "datagrams sent (before fragmentation)")                              \
+	X(delivered, "datagrams delivered to ICMP or UDP")                          \
+	X(drop_truncated, "header or total length past the end of the frame")       \
+	X(drop_bad_version, "version not 4")                                        \
+	X(drop_bad_header, "header length, total length or options malformed")      \
+	X(drop_bad_checksum, "header checksum wrong")                               \
+	X(drop_bad_source, "source broadcast, multicast, loopback or zero network " \
+	                   "(RFC 1122 3.2.1.3)")                                    \
+	X(drop_not_for_us, "destination neither ours nor broadcast")                \
+	X(drop_ttl_zero, "time to live 0 (RFC 791: must be destroyed)")             \
+	X(drop_unknown_protocol, "protocol neither ICMP nor UDP")                   \
+	X(drop_no_route, "outgoing: no route to the destination")                   \
+	X(drop_too_big_df, "outgoing: larger than the MTU with DF set")             \
+	X(drop_no_buffer, "outgoing: no buffer for a header or fragment")           \
+	X(frag_rx, "fragments received")                                            \
+	X(frag_tx, "fragments sent")                                                \
+	X(reassembled, "datagrams reassembled")                                     \
+	X(reass_drop_overlap, "datagrams discarded: overlapping fragments")         \
+	X(reass_drop_timeout, "datagrams discarded: not complete in time")          \
+	X(reass_drop_limit, "fragments dropped: a memory or count limit was hit")   \
 	X(reass_drop_invalid, "fragments dropped: inconsistent length or offset")
 
-#define NET_ICMP_STATS(X)                                                                    \
+#define NET_ICMP_STATS(X)                                                                  \
 	X(rx, "messages received")                                                         \
 	X(tx_echo_reply, "echo replies sent")                                              \
 	X(tx_error, "error messages sent")                                                 \
 	X(rx_error, "error messages received and passed to the transport")                 \
 	X(drop_malformed, "shorter than an ICMP header, or the quoted datagram malformed") \
 	X(drop_bad_checksum, "checksum wrong")                                             \
-	X(drop_broadcast_echo, "echo requests to a broadcast address, ignored "           \
+	X(drop_broadcast_echo, "echo requests to a broadcast address, ignored "            \
 	                       "(RFC 1122 3.2.2.6)")                                       \
 	X(drop_unhandled, "types neither echo request nor a known error")                  \
 	X(error_rate_limited, "errors not sent because of the rate limit")                 \
-	X(error_suppressed, "errors not sent by RFC 1122 3.2.2 (about an error, a "       \
+	X(error_suppressed, "errors not sent by RFC 1122 3.2.2 (about an error, a "        \
 	                    "broadcast, a non-first fragment)")
 
-#define NET_UDP_STATS(X)                                                                     \
-	X(rx, "datagrams received")                                                        \
-	X(tx, "datagrams sent")                                                            \
-	X(delivered, "datagrams queued to an endpoint")                                    \
-	X(drop_malformed, "shorter than the header or its length field")                   \
-	X(drop_bad_checksum, "checksum wrong")                                             \
-	X(drop_no_port, "no endpoint on the destination port")                             \
-	X(drop_queue_full, "endpoint's receive queue full")                                \
+#define NET_UDP_STATS(X)                                                 \
+	X(rx, "datagrams received")                                      \
+	X(tx, "datagrams sent")                                          \
+	X(delivered, "datagrams queued to an endpoint")                  \
+	X(drop_malformed, "shorter than the header or its length field") \
+	X(drop_bad_checksum, "checksum wrong")                           \
+	X(drop_no_port, "no endpoint on the destination port")           \
+	X(drop_queue_full, "endpoint's receive queue full")              \
 	X(drop_no_buffer, "outgoing: no buffer for the header")
 
 #define NET_STAT_FIELD(name, what) uint64_t name;

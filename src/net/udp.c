@@ -5,10 +5,10 @@
  * the device's frame (no copy); sent payloads get their header prepended in
  * the buffer's headroom when it is free.
  */
+#include "mist/udp.h"
 #include "base/str.h"
 #include "core/mem.h"
 #include "core/panic.h"
-#include "mist/udp.h"
 #include "net/stack.h"
 #include "wire/checksum.h"
 #include "wire/icmp.h"
@@ -206,16 +206,15 @@ int mist_udp_send(struct mist_udp *u, const struct mist_addr *to, struct mist_bu
 		mist_buf_free_chain(payload);
 		return MIST_ENOMEM;
 	}
-	struct mist_udp_repr r = {.src_port = u->port, .dst_port = to->port,
-	                          .payload_len = (uint16_t)len};
+	struct mist_udp_repr r = {
+	        .src_port = u->port, .dst_port = to->port, .payload_len = (uint16_t)len};
 	mist_udp_emit(&r, h, MIST_UDP_HDR_LEN);
 	mist_udp_fill_checksum(h, s->ip, to->ip, sum);
 	s->stats.udp.tx++;
 	return net_ipv4_output(s, to->ip, MIST_IP_PROTO_UDP, payload, false);
 }
 
-int mist_udp_send_copy(struct mist_udp *u, const struct mist_addr *to, const void *data,
-                       size_t len)
+int mist_udp_send_copy(struct mist_udp *u, const struct mist_addr *to, const void *data, size_t len)
 {
 	struct mist_stack *s = u->stack;
 	struct mist_buf *head = NULL, **tail = &head;

@@ -26,8 +26,13 @@ static enum mist_args_result parse(struct mist_args *args, const struct mist_opt
 static void args_parse_common_flags(void **state)
 {
 	struct mist_args a;
-	char *argv[] = {"--ipv4=10.0.0.2/24", "--ipv4-gateway=10.0.0.1", "--mac=02:00:0A:00:00:02",
-	                "--mtu=1500", "--tap=mist0", "--pcap=out.pcap", "--port=8081"};
+	char *argv[] = {"--ipv4=10.0.0.2/24",
+	                "--ipv4-gateway=10.0.0.1",
+	                "--mac=02:00:0A:00:00:02",
+	                "--mtu=1500",
+	                "--tap=mist0",
+	                "--pcap=out.pcap",
+	                "--port=8081"};
 	assert_int_equal(parse(&a, NULL, 7, argv), MIST_ARGS_OK);
 	assert_true(a.has_ipv4);
 	assert_memory_equal(a.ipv4, ((uint8_t[]){10, 0, 0, 2}), 4);
@@ -60,33 +65,34 @@ static void args_reject_malformed_values(void **state)
 		char *word;
 		const char *message;
 	} cases[] = {
-		{"--ipv4=10.0.0.2", "--ipv4=10.0.0.2: expected ADDR/PREFIX"},
-		{"--ipv4=10.0.0.2/33", "--ipv4=10.0.0.2/33: expected ADDR/PREFIX"},
-		{"--ipv4=10.0.0/24", "--ipv4=10.0.0/24: expected ADDR/PREFIX"},
-		{"--ipv4=256.0.0.1/8", "--ipv4=256.0.0.1/8: expected ADDR/PREFIX"},
-		{"--ipv4-gateway=1.2.3", "--ipv4-gateway=1.2.3: expected an IPv4 address"},
-		{"--mac=02:00:00:00:00", "--mac=02:00:00:00:00: expected XX:XX:XX:XX:XX:XX"},
-		{"--mac=01:00:5e:00:00:01", "is a multicast address"},
-		{"--mtu=67", "--mtu=67: expected a number in 68..65535"},
-		{"--mtu=65536", "--mtu=65536: expected a number in 68..65535"},
-		{"--mtu=15x", "--mtu=15x: expected a number"},
-		{"--port=0", "--port=0: expected a number in 1..65535"},
-		{"--port=", "--port=: needs a value"},
-		{"--port", "--port: needs a value"},
-		{"--tap=abcdefghijklmnop", "expected an interface name of 1..15 characters"},
-		{"--log=loud", "--log=loud: expected LEVEL[,TAG=LEVEL...]"},
-		{"--log=info,tcp", "--log=info,tcp: expected LEVEL"},
-		{"--help=yes", "--help=yes: takes no value"},
-		{"--frobnicate=1", "--frobnicate: unknown flag"},
-		{"port=80", "port=80: expected --name=value"},
-		{"-p", "-p: expected --name=value"},
+	        {"--ipv4=10.0.0.2", "--ipv4=10.0.0.2: expected ADDR/PREFIX"},
+	        {"--ipv4=10.0.0.2/33", "--ipv4=10.0.0.2/33: expected ADDR/PREFIX"},
+	        {"--ipv4=10.0.0/24", "--ipv4=10.0.0/24: expected ADDR/PREFIX"},
+	        {"--ipv4=256.0.0.1/8", "--ipv4=256.0.0.1/8: expected ADDR/PREFIX"},
+	        {"--ipv4-gateway=1.2.3", "--ipv4-gateway=1.2.3: expected an IPv4 address"},
+	        {"--mac=02:00:00:00:00", "--mac=02:00:00:00:00: expected XX:XX:XX:XX:XX:XX"},
+	        {"--mac=01:00:5e:00:00:01", "is a multicast address"},
+	        {"--mtu=67", "--mtu=67: expected a number in 68..65535"},
+	        {"--mtu=65536", "--mtu=65536: expected a number in 68..65535"},
+	        {"--mtu=15x", "--mtu=15x: expected a number"},
+	        {"--port=0", "--port=0: expected a number in 1..65535"},
+	        {"--port=", "--port=: needs a value"},
+	        {"--port", "--port: needs a value"},
+	        {"--tap=abcdefghijklmnop", "expected an interface name of 1..15 characters"},
+	        {"--log=loud", "--log=loud: expected LEVEL[,TAG=LEVEL...]"},
+	        {"--log=info,tcp", "--log=info,tcp: expected LEVEL"},
+	        {"--help=yes", "--help=yes: takes no value"},
+	        {"--frobnicate=1", "--frobnicate: unknown flag"},
+	        {"port=80", "port=80: expected --name=value"},
+	        {"-p", "-p: expected --name=value"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mist_args a;
 		char *argv[] = {cases[i].word};
 		assert_int_equal(parse(&a, NULL, 1, argv), MIST_ARGS_ERROR);
 		if (strstr(error, cases[i].message) == NULL)
-			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].word, error, cases[i].message);
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].word, error,
+			         cases[i].message);
 	}
 }
 
@@ -104,13 +110,17 @@ static void args_application_options(void **state)
 	uint8_t peer[4] = {0};
 	bool verbose = false;
 	const struct mist_option app[] = {
-		{.name = "bytes", .kind = MIST_OPT_SIZE, .value = &bytes, .help = "--bytes=N"},
-		{.name = "count", .kind = MIST_OPT_U64, .value = &count, .help = "--count=N", .min = 1,
-		 .max = 100},
-		{.name = "mode", .kind = MIST_OPT_STRING, .value = &mode, .help = "--mode=M"},
-		{.name = "peer", .kind = MIST_OPT_IPV4, .value = peer, .help = "--peer=ADDR"},
-		{.name = "verbose", .kind = MIST_OPT_FLAG, .value = &verbose, .help = "--verbose"},
-		{.name = NULL},
+	        {.name = "bytes", .kind = MIST_OPT_SIZE, .value = &bytes, .help = "--bytes=N"},
+	        {.name = "count",
+	         .kind = MIST_OPT_U64,
+	         .value = &count,
+	         .help = "--count=N",
+	         .min = 1,
+	         .max = 100},
+	        {.name = "mode", .kind = MIST_OPT_STRING, .value = &mode, .help = "--mode=M"},
+	        {.name = "peer", .kind = MIST_OPT_IPV4, .value = peer, .help = "--peer=ADDR"},
+	        {.name = "verbose", .kind = MIST_OPT_FLAG, .value = &verbose, .help = "--verbose"},
+	        {.name = NULL},
 	};
 	struct mist_args a;
 	char *good[] = {"--bytes=64M", "--count=0x10", "--mode=source", "--peer=192.168.1.9",
@@ -166,13 +176,13 @@ static void args_bad_log_keeps_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(args_parse_common_flags),
-		cmocka_unit_test(args_absent_flags_leave_defaults),
-		cmocka_unit_test(args_reject_malformed_values),
-		cmocka_unit_test(args_help_is_reported),
-		cmocka_unit_test(args_application_options),
-		cmocka_unit_test(args_log_levels_apply),
-		cmocka_unit_test(args_bad_log_keeps_levels),
+	        cmocka_unit_test(args_parse_common_flags),
+	        cmocka_unit_test(args_absent_flags_leave_defaults),
+	        cmocka_unit_test(args_reject_malformed_values),
+	        cmocka_unit_test(args_help_is_reported),
+	        cmocka_unit_test(args_application_options),
+	        cmocka_unit_test(args_log_levels_apply),
+	        cmocka_unit_test(args_bad_log_keeps_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,12 +133,12 @@ static void mem_double_free_stops_with_message(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(mem_blocks_are_aligned_and_writable),
-		cmocka_unit_test(mem_freed_block_is_reused),
-		cmocka_unit_test(mem_large_blocks_come_from_pages),
-		cmocka_unit_test(mem_calloc_zeroes_and_checks_overflow),
-		cmocka_unit_test(mem_free_null_is_ignored),
-		cmocka_unit_test(mem_double_free_stops_with_message),
+	        cmocka_unit_test(mem_blocks_are_aligned_and_writable),
+	        cmocka_unit_test(mem_freed_block_is_reused),
+	        cmocka_unit_test(mem_large_blocks_come_from_pages),
+	        cmocka_unit_test(mem_calloc_zeroes_and_checks_overflow),
+	        cmocka_unit_test(mem_free_null_is_ignored),
+	        cmocka_unit_test(mem_double_free_stops_with_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
