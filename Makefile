@@ -101,7 +101,7 @@ $(BUILD)/san/test_%: $(BUILD)/san/obj/tests/unit/test_%.c.o $(san_LIB)
 $(BUILD)/san/sim_%: $(BUILD)/san/obj/tests/sim/sim_%.c.o $(san_LIB)
 	$(CC) $(san_CFLAGS) $^ $(san_LDFLAGS) -o $@
 
-check: deps check-build check-unit check-sim check-integration
+check: deps check-build check-unit check-sim fuzz-short check-integration
 
 check-unit: $(UNIT_TESTS)
 	@scripts/run-tests $(UNIT_TESTS)
@@ -119,13 +119,18 @@ check-build:
 	$(MAKE) --no-print-directory CC=gcc BUILD=$(BUILD)/gcc all
 	$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/clang all
 
+# libFuzzer targets, one per wire parser: `make fuzz` runs each longer.
+include mk/fuzz.mk
+
 # --- benchmarks -------------------------------------------------------------
 BENCHES := $(patsubst bench/%.c,$(BUILD)/posix-tap/bench-%,$(wildcard bench/*.c))
 $(BUILD)/posix-tap/bench-%: $(BUILD)/posix-tap/obj/bench/%.c.o $(posix-tap_LIB)
 	$(CC) $^ $(posix-tap_LDFLAGS) -o $@
 
-bench: $(BENCHES)
+# The network benchmark needs root: it builds namespaces, a TAP and a veth pair.
+bench: $(BENCHES) $(BUILD)/posix-tap/udp-echo
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	@echo "== bench/net_echo.sh"; bench/net_echo.sh
 
 # --- the main job -------------------------------------------------------------
 run: deps $(BUILD)/posix-tap/hello

@@ -85,8 +85,11 @@ static struct reass_slot *reass_oldest(struct mist_stack *s, const struct reass_
 	struct reass_slot *oldest = NULL;
 	for (unsigned i = 0; i < REASS_SLOTS; i++) {
 		struct reass_slot *slot = &s->reass.slots[i];
-		if (slot->used && slot != except &&
-		    (oldest == NULL || slot->expires < oldest->expires))
+		if (!slot->used || slot == except)
+			continue;
+		/* Ties (slots made in the same instant) go to the one created first. */
+		if (oldest == NULL || slot->expires < oldest->expires ||
+		    (slot->expires == oldest->expires && (int32_t)(slot->seq - oldest->seq) < 0))
 			oldest = slot;
 	}
 	return oldest;
@@ -129,6 +132,7 @@ static struct reass_slot *reass_slot_for(struct mist_stack *s, const uint8_t *p)
 	free_slot->ident = ident;
 	free_slot->protocol = protocol;
 	free_slot->expires = mist_now() + REASS_TIMEOUT;
+	free_slot->seq = s->reass.next_seq++;
 	reass_arm_timer(s);
 	return free_slot;
 }

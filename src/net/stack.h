@@ -72,6 +72,7 @@ struct reass_slot {
 	uint32_t total_len; /* payload length, known once the last fragment came; 0 before */
 	uint32_t bytes;     /* payload bytes held */
 	uint64_t expires;
+	uint32_t seq; /* creation order, to tell apart slots created at the same time */
 	uint8_t header[MIST_IPV4_HDR_MAX];        /* the first fragment's header, when it came */
 	uint8_t header_len;                       /* 0 until the first fragment came */
 	struct reass_frag frags[REASS_FRAGS_MAX]; /* sorted by offset */
@@ -79,7 +80,8 @@ struct reass_slot {
 
 struct net_reass {
 	struct reass_slot slots[REASS_SLOTS];
-	uint32_t bytes; /* fragment bytes held across all slots */
+	uint32_t bytes;    /* fragment bytes held across all slots */
+	uint32_t next_seq; /* creation counter for the slots */
 	struct mist_timer timer;
 };
 

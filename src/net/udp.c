@@ -18,6 +18,9 @@
 #define UDP_EPHEMERAL_FIRST 49152u
 #define UDP_EPHEMERAL_COUNT 16384u
 
+/* The largest payload: a 65535-byte IPv4 datagram less the two headers. */
+#define UDP_PAYLOAD_MAX (MIST_UDP_MAX_PAYLOAD - MIST_IPV4_HDR_MIN)
+
 struct udp_datagram {
 	struct mist_buf *payload;
 	struct mist_addr from;
@@ -189,7 +192,7 @@ int mist_udp_send(struct mist_udp *u, const struct mist_addr *to, struct mist_bu
 	struct mist_stack *s = u->stack;
 	size_t len = mist_buf_chain_len(payload);
 
-	if (len > MIST_UDP_MAX_PAYLOAD - MIST_IPV4_HDR_MIN) {
+	if (len > UDP_PAYLOAD_MAX) {
 		mist_buf_free_chain(payload);
 		return MIST_EMSGSIZE;
 	}
@@ -220,6 +223,8 @@ int mist_udp_send_copy(struct mist_udp *u, const struct mist_addr *to, const voi
 	struct mist_buf *head = NULL, **tail = &head;
 	const uint8_t *p = data;
 
+	if (len > UDP_PAYLOAD_MAX)
+		return MIST_EMSGSIZE;
 	/* Large datagrams span several pool buffers; IPv4 fragments them anyway. */
 	do {
 		uint32_t n = (uint32_t)MIST_MIN(len, (size_t)(NET_TX_BUF_SIZE - NET_TX_HEADROOM));
