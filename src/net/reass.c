@@ -3,8 +3,9 @@
  * memory bounded so that a flood of fragments cannot exhaust the stack:
  * at most REASS_SLOTS datagrams at once, REASS_PER_SOURCE from one source,
  * REASS_FRAGS_MAX fragments in one datagram and REASS_BYTES_MAX bytes held
- * in all. A new datagram that finds every slot taken evicts the oldest one,
- * so stale partial datagrams cannot lock out fresh ones.
+ * in all. A new datagram that finds its source at the limit, or every slot
+ * taken, evicts the oldest one, so stale or forged partial datagrams cannot
+ * lock out fresh ones.
  *
  * Overlapping fragments discard the datagram (as RFC 5722 requires for IPv6:
  * overlaps serve only to evade filters); an exact duplicate of a fragment
@@ -80,28 +81,37 @@ void net_reass_destroy(struct mist_stack *s)
 			reass_free_slot(s, &s->reass.slots[i]);
 }
 
+/* True when `a` was made before `b`: earlier expiry, or the same and created first. */
+static bool reass_older(const struct reass_slot *a, const struct reass_slot *b)
+{
+	return a->expires < b->expires ||
+	       (a->expires == b->expires && (int32_t)(a->seq - b->seq) < 0);
+}
+
 static struct reass_slot *reass_oldest(struct mist_stack *s, const struct reass_slot *except)
 {
 	struct reass_slot *oldest = NULL;
 	for (unsigned i = 0; i < REASS_SLOTS; i++) {
 		struct reass_slot *slot = &s->reass.slots[i];
-		if (!slot->used || slot == except)
-			continue;
-		/* Ties (slots made in the same instant) go to the one created first. */
-		if (oldest == NULL || slot->expires < oldest->expires ||
-		    (slot->expires == oldest->expires && (int32_t)(slot->seq - oldest->seq) < 0))
+		if (slot->used && slot != except && (oldest == NULL || reass_older(slot, oldest)))
 			oldest = slot;
 	}
 	return oldest;
 }
 
-/* The slot of the datagram `p` belongs to, or a new one; NULL when a limit forbids it. */
+/*
+ * The slot of the datagram `p` belongs to, or a new one, never NULL. A source at its
+ * limit gives up its own oldest datagram, and a full table its oldest one:
+ * evicting rather than refusing means that fragments forged in a real
+ * peer's name delay its datagrams at most until they are pushed out, not for
+ * the whole timeout.
+ */
 static struct reass_slot *reass_slot_for(struct mist_stack *s, const uint8_t *p)
 {
 	struct mist_ipv4_addr src = mist_ipv4_src(p), dst = mist_ipv4_dst(p);
 	uint16_t ident = mist_ipv4_ident(p);
 	uint8_t protocol = mist_ipv4_protocol(p);
-	struct reass_slot *free_slot = NULL;
+	struct reass_slot *free_slot = NULL, *source_oldest = NULL;
 	unsigned from_source = 0;
 
 	for (unsigned i = 0; i < REASS_SLOTS; i++) {
@@ -117,10 +127,14 @@ static struct reass_slot *reass_slot_for(struct mist_stack *s, const uint8_t *p)
 		    slot->protocol == protocol)
 			return slot;
 		from_source++;
+		if (source_oldest == NULL || reass_older(slot, source_oldest))
+			source_oldest = slot;
 	}
-	if (from_source >= REASS_PER_SOURCE)
-		return NULL;
-	if (free_slot == NULL) {
+	if (from_source >= REASS_PER_SOURCE) {
+		free_slot = source_oldest;
+		s->stats.ipv4.reass_drop_limit++;
+		reass_free_slot(s, free_slot);
+	} else if (free_slot == NULL) {
 		free_slot = reass_oldest(s, NULL);
 		s->stats.ipv4.reass_drop_limit++;
 		reass_free_slot(s, free_slot);
@@ -185,10 +199,6 @@ struct mist_buf *net_reass_input(struct mist_stack *s, struct mist_buf *packet)
 		goto drop;
 	}
 	struct reass_slot *slot = reass_slot_for(s, p);
-	if (slot == NULL) {
-		st->reass_drop_limit++;
-		goto drop;
-	}
 	uint32_t end = offset + len;
 	if ((!more && slot->total_len != 0 && slot->total_len != end) ||
 	    (slot->total_len != 0 && end > slot->total_len)) {
