@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-UDP_ECHO = ROOT / "build" / "posix-tap" / "udp-echo"
+# The build directory: make passes its BUILD as MIST_BUILD.
+UDP_ECHO = ROOT / os.environ.get("MIST_BUILD", "build") / "posix-tap" / "udp-echo"
 HERE = Path(__file__).resolve().parent
 
 TAP = "mtap0"
