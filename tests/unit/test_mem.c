@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "misuse.h"
+
 #include "core/mem.h"
 
 static uint64_t in_use(void)
@@ -91,33 +93,6 @@ static void mem_free_null_is_ignored(void **state)
 	assert_int_equal(in_use(), before);
 }
 
-/* Runs `fn` in a child; returns its stderr and checks it died of SIGABRT. */
-static void expect_abort(void (*fn)(void), const char *message)
-{
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], STDERR_FILENO);
-		fn();
-		_exit(0);
-	}
-	close(fds[1]);
-	char out[512] = {0};
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(out) - 1 && (n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)n;
-	close(fds[0]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
-	if (strstr(out, message) == NULL)
-		fail_msg("child said \"%s\", want \"%s\"", out, message);
-}
-
 static void free_twice(void)
 {
 	void *p = mist_alloc(40);
@@ -127,7 +102,7 @@ static void free_twice(void)
 
 static void mem_double_free_stops_with_message(void **state)
 {
-	expect_abort(free_twice, "mist_free: memory freed twice");
+	assert_misuse_aborts(free_twice, "mist_free: memory freed twice");
 }
 
 int main(void)

@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "misuse.h"
+
 #include "base/compiler.h"
 #include "core/heap.h"
 #include "core/mem.h"
@@ -929,44 +931,6 @@ static void destroy_refuses_while_a_timer_is_armed(void **state)
 }
 
 /* --- misuse ------------------------------------------------------------ */
-
-/*
- * Runs `misuse` in a child process with its stdout and stderr going to a
- * pipe, and checks that the child died with SIGABRT after printing
- * `expected`.
- */
-static void assert_misuse_aborts(void (*misuse)(void), const char *expected)
-{
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], STDOUT_FILENO);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[1]);
-		misuse();
-		_exit(0);
-	}
-	close(fds[1]);
-	char out[4096];
-	size_t len = 0;
-	ssize_t n;
-	while ((n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = '\0';
-	close(fds[0]);
-
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
-	if (strstr(out, expected) == NULL)
-		fail_msg("child output lacks \"%s\": %s", expected, out);
-}
 
 /* Runs `fn` in a fiber of a fresh scheduler, in the child. */
 static void run_in_fiber(mist_fiber_fn fn)
