@@ -142,6 +142,10 @@ def bad_frames(echo):
                           ARP(op=1, hwsrc=echo.peer_mac, psrc=PEER_IP, pdst=MIST_IP)))
     arp[14 + 4] = 5  # hardware address length 5
     f["arp_bad_hardware_length"] = (bytes(arp), "arp.drop_malformed")
+    # RFC 5227 2.4: another host announcing our address is a conflict, logged and counted.
+    f["arp_claims_our_address"] = (
+        bytes(_eth(echo, "ff:ff:ff:ff:ff:ff") /
+              ARP(op=1, hwsrc="02:00:00:00:00:77", psrc=MIST_IP, pdst=MIST_IP)), "arp.conflict")
     f["vlan_tagged"] = (bytes(_eth(echo) / Dot1Q(vlan=7) / _ip() / echo_req), "ether.drop_vlan")
     f["other_mac"] = (bytes(_eth(echo, "02:00:00:00:00:99") / _ip() / echo_req),
                       "ether.drop_not_for_us")
@@ -215,11 +219,13 @@ def test_counters_after_sigterm(udp_echo):
     # frames), so each must be counted exactly once: not twice, not under another name.
     exact = {"ipv4.drop_truncated": 2, "ipv4.drop_bad_checksum": 1, "udp.drop_bad_checksum": 1,
              "icmp.drop_bad_checksum": 1, "ipv4.reass_drop_overlap": 1, "ipv4.drop_ttl_zero": 1,
-             "arp.drop_malformed": 1, "ether.drop_vlan": 1, "ipv4.drop_bad_header": 0,
+             "arp.drop_malformed": 1, "arp.conflict": 1, "ether.drop_vlan": 1,
+             "ipv4.drop_bad_header": 0,
              "ipv4.drop_bad_version": 0, "ipv4.reass_drop_invalid": 0, "udp.drop_malformed": 0,
              "icmp.drop_malformed": 0}
     wrong = {k: (stats.get(k), v) for k, v in exact.items() if stats.get(k) != v}
     assert not wrong, f"(got, expected): {wrong}\n{udp_echo.stderr}"
+    assert "address conflict: 02:00:00:00:00:77 claims 10.77.0.2" in udp_echo.stderr
     # Fragment flood: every fragment beyond the slots is refused (per-source limit or
     # eviction), so at least FLOOD_FRAGMENTS - 16 slots were counted as limited.
     assert stats["ipv4.reass_drop_limit"] >= FLOOD_FRAGMENTS // 2, stats
