@@ -57,18 +57,18 @@
 	X(reass_drop_limit, "fragments dropped: a memory or count limit was hit")   \
 	X(reass_drop_invalid, "fragments dropped: inconsistent length or offset")
 
-#define NET_ICMP_STATS(X)                                                                  \
-	X(rx, "messages received")                                                         \
-	X(tx_echo_reply, "echo replies sent")                                              \
-	X(tx_error, "error messages sent")                                                 \
-	X(rx_error, "error messages received and passed to the transport")                 \
-	X(drop_malformed, "shorter than an ICMP header, or the quoted datagram malformed") \
-	X(drop_bad_checksum, "checksum wrong")                                             \
-	X(drop_broadcast_echo, "echo requests to a broadcast address, ignored "            \
-	                       "(RFC 1122 3.2.2.6)")                                       \
-	X(drop_unhandled, "types neither echo request nor a known error")                  \
-	X(error_rate_limited, "errors not sent because of the rate limit")                 \
-	X(error_suppressed, "errors not sent by RFC 1122 3.2.2 (about an error, a "        \
+#define NET_ICMP_STATS(X)                                                               \
+	X(rx, "messages received")                                                      \
+	X(tx_echo_reply, "echo replies sent")                                           \
+	X(tx_error, "error messages sent")                                              \
+	X(rx_error, "error messages received and passed to the transport")              \
+	X(drop_malformed, "too short, or quoting a malformed datagram or one not ours") \
+	X(drop_bad_checksum, "checksum wrong")                                          \
+	X(drop_broadcast_echo, "echo requests to a broadcast address, ignored "         \
+	                       "(RFC 1122 3.2.2.6)")                                    \
+	X(drop_unhandled, "types neither echo request nor a known error")               \
+	X(error_rate_limited, "errors not sent because of the rate limit")              \
+	X(error_suppressed, "errors not sent by RFC 1122 3.2.2 (about an error, a "     \
 	                    "broadcast, a non-first fragment)")
 
 #define NET_UDP_STATS(X)                                                 \
