@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "loopdev.h"
+
 #include "base/endian.h"
 #include "core/netdev.h"
 #include "dev/fault.h"
@@ -29,91 +31,6 @@
 #define FRAME_LEN     64
 #define MTU           1500
 #define BURST         32
-
-/* --- a loopback device: frames transmitted come back on receive ---------- */
-
-#define LOOP_QUEUE 64
-
-struct loop_dev {
-	struct mist_netdev netdev;
-	struct mist_pool *pool;
-	struct mist_buf *txq[LOOP_QUEUE];
-	unsigned ntx;
-	struct mist_buf *rxq[LOOP_QUEUE];
-	unsigned rx_head, nrx;
-	unsigned closes;
-};
-
-static struct loop_dev *loop_of(struct mist_netdev *netdev)
-{
-	return (struct loop_dev *)netdev;
-}
-
-static void loop_inject(struct loop_dev *loop, struct mist_buf *frame)
-{
-	assert_true(loop->nrx < LOOP_QUEUE);
-	loop->rxq[(loop->rx_head + loop->nrx) % LOOP_QUEUE] = frame;
-	loop->nrx++;
-}
-
-static unsigned loop_rx_burst(struct mist_netdev *netdev, struct mist_buf **bufs, unsigned max)
-{
-	struct loop_dev *loop = loop_of(netdev);
-	unsigned n = 0;
-	while (n < max && loop->nrx > 0) {
-		bufs[n++] = loop->rxq[loop->rx_head];
-		loop->rx_head = (loop->rx_head + 1) % LOOP_QUEUE;
-		loop->nrx--;
-		netdev->stats.rx_frames++;
-	}
-	return n;
-}
-
-static int loop_tx(struct mist_netdev *netdev, struct mist_buf *frame)
-{
-	struct loop_dev *loop = loop_of(netdev);
-	assert_true(loop->ntx < LOOP_QUEUE);
-	loop->txq[loop->ntx++] = frame;
-	return 0;
-}
-
-/* Each frame becomes one contiguous buffer, as a receiving NIC would make it. */
-static void loop_flush(struct mist_netdev *netdev)
-{
-	struct loop_dev *loop = loop_of(netdev);
-	for (unsigned i = 0; i < loop->ntx; i++) {
-		struct mist_buf *frame = loop->txq[i];
-		size_t len = mist_buf_chain_len(frame);
-		struct mist_buf *copy = mist_buf_alloc(loop->pool, (uint32_t)len);
-		assert_non_null(copy);
-		assert_int_equal(mist_buf_copyout(frame, 0, copy->data, len), 0);
-		mist_buf_free_chain(frame);
-		loop_inject(loop, copy);
-		netdev->stats.tx_frames++;
-	}
-	loop->ntx = 0;
-}
-
-static void loop_close(struct mist_netdev *netdev)
-{
-	struct loop_dev *loop = loop_of(netdev);
-	for (unsigned i = 0; i < loop->ntx; i++)
-		mist_buf_free_chain(loop->txq[i]);
-	while (loop->nrx > 0) {
-		mist_buf_free(loop->rxq[loop->rx_head]);
-		loop->rx_head = (loop->rx_head + 1) % LOOP_QUEUE;
-		loop->nrx--;
-	}
-	loop->ntx = 0;
-	loop->closes++;
-}
-
-static const struct mist_netdev_ops loop_ops = {
-        .rx_burst = loop_rx_burst,
-        .tx = loop_tx,
-        .flush = loop_flush,
-        .close = loop_close,
-};
 
 /* --- fixture: a loopback wrapped by the fault injector --------------------- */
 
@@ -132,10 +49,7 @@ static void fixture_open(struct fixture *fx, const struct mist_fault_params *rx,
 	fx->copies = mist_pool_create("copies", POOL_BLOCKS, POOL_SIZE, POOL_HEADROOM);
 	assert_non_null(fx->frames);
 	assert_non_null(fx->copies);
-	fx->loop.netdev.ops = &loop_ops;
-	strcpy(fx->loop.netdev.name, "loop0");
-	fx->loop.netdev.mtu = MTU;
-	fx->loop.pool = fx->frames;
+	loop_init(&fx->loop, fx->frames, MTU);
 	assert_int_equal(mist_fault_wrap(&fx->loop.netdev, rx, tx, fx->copies, &fx->dev), 0);
 	assert_string_equal(fx->dev->name, "loop0");
 	assert_int_equal(fx->dev->mtu, MTU);

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "loopdev.h"
+
 #include "base/endian.h"
 #include "core/netdev.h"
 #include "core/platform.h"
@@ -37,102 +39,6 @@
 
 /* The sim wall clock at virtual time 0: 2026-01-01T00:00:00Z. */
 #define SIM_EPOCH_SEC 1767225600u
-
-/* --- a loopback device: frames transmitted come back on receive ---------- */
-
-#define LOOP_QUEUE 16
-
-struct loop_dev {
-	struct mist_netdev netdev;
-	struct mist_pool *pool;
-	struct mist_buf *txq[LOOP_QUEUE];
-	unsigned ntx;
-	struct mist_buf *rxq[LOOP_QUEUE];
-	unsigned rx_head, nrx;
-	bool refuse; /* tx() refuses every frame, as a full queue does */
-	unsigned closes;
-};
-
-static struct loop_dev *loop_of(struct mist_netdev *netdev)
-{
-	return (struct loop_dev *)netdev;
-}
-
-static unsigned loop_rx_burst(struct mist_netdev *netdev, struct mist_buf **bufs, unsigned max)
-{
-	struct loop_dev *loop = loop_of(netdev);
-	unsigned n = 0;
-	while (n < max && loop->nrx > 0) {
-		bufs[n++] = loop->rxq[loop->rx_head];
-		loop->rx_head = (loop->rx_head + 1) % LOOP_QUEUE;
-		loop->nrx--;
-		netdev->stats.rx_frames++;
-	}
-	return n;
-}
-
-static int loop_tx(struct mist_netdev *netdev, struct mist_buf *frame)
-{
-	struct loop_dev *loop = loop_of(netdev);
-	if (loop->refuse || loop->ntx == LOOP_QUEUE) {
-		netdev->stats.tx_dropped++;
-		mist_buf_free_chain(frame);
-		return MIST_EAGAIN;
-	}
-	loop->txq[loop->ntx++] = frame;
-	return 0;
-}
-
-/* Each frame becomes one contiguous buffer, as a receiving NIC would make it. */
-static void loop_flush(struct mist_netdev *netdev)
-{
-	struct loop_dev *loop = loop_of(netdev);
-	for (unsigned i = 0; i < loop->ntx; i++) {
-		struct mist_buf *frame = loop->txq[i];
-		size_t len = mist_buf_chain_len(frame);
-		struct mist_buf *copy = mist_buf_alloc(loop->pool, (uint32_t)len);
-		assert_non_null(copy);
-		assert_int_equal(mist_buf_copyout(frame, 0, copy->data, len), 0);
-		mist_buf_free_chain(frame);
-		assert_true(loop->nrx < LOOP_QUEUE);
-		loop->rxq[(loop->rx_head + loop->nrx) % LOOP_QUEUE] = copy;
-		loop->nrx++;
-		netdev->stats.tx_frames++;
-	}
-	loop->ntx = 0;
-}
-
-static void loop_close(struct mist_netdev *netdev)
-{
-	struct loop_dev *loop = loop_of(netdev);
-	for (unsigned i = 0; i < loop->ntx; i++)
-		mist_buf_free_chain(loop->txq[i]);
-	while (loop->nrx > 0) {
-		mist_buf_free(loop->rxq[loop->rx_head]);
-		loop->rx_head = (loop->rx_head + 1) % LOOP_QUEUE;
-		loop->nrx--;
-	}
-	loop->ntx = 0;
-	loop->closes++;
-}
-
-static const struct mist_netdev_ops loop_ops = {
-        .rx_burst = loop_rx_burst,
-        .tx = loop_tx,
-        .flush = loop_flush,
-        .close = loop_close,
-};
-
-static void loop_init(struct loop_dev *loop, struct mist_pool *pool)
-{
-	static const uint8_t mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-	memset(loop, 0, sizeof(*loop));
-	loop->netdev.ops = &loop_ops;
-	strcpy(loop->netdev.name, "loop0");
-	memcpy(loop->netdev.mac, mac, sizeof(mac));
-	loop->netdev.mtu = MTU;
-	loop->pool = pool;
-}
 
 /* --- a sink in memory ------------------------------------------------------ */
 
@@ -261,7 +167,7 @@ static void pcap_global_header_has_exact_bytes(void **state)
 	struct mem_sink m = {.writes_left = -1};
 	struct mist_pcap_sink sink = mem_sink_of(&m);
 	struct mist_netdev *dev;
-	loop_init(&loop, pool);
+	loop_init(&loop, pool, MTU);
 
 	assert_int_equal(mist_pcap_wrap(&loop.netdev, &sink, &dev), 0);
 	/* Magic, version 2.4, thiszone 0, sigfigs 0, snaplen 65535, LINKTYPE_ETHERNET. */
@@ -289,7 +195,7 @@ static void pcap_records_tx_then_rx_with_wall_clock(void **state)
 	struct mem_sink m = {.writes_left = -1};
 	struct mist_pcap_sink sink = mem_sink_of(&m);
 	struct mist_netdev *dev;
-	loop_init(&loop, pool);
+	loop_init(&loop, pool, MTU);
 	sim_reset(1);
 
 	assert_int_equal(mist_pcap_wrap(&loop.netdev, &sink, &dev), 0);
@@ -324,7 +230,7 @@ static void pcap_gathers_a_chain_in_order(void **state)
 	struct mem_sink m = {.writes_left = -1};
 	struct mist_pcap_sink sink = mem_sink_of(&m);
 	struct mist_netdev *dev;
-	loop_init(&loop, pool);
+	loop_init(&loop, pool, MTU);
 	sim_reset(1);
 
 	assert_int_equal(mist_pcap_wrap(&loop.netdev, &sink, &dev), 0);
@@ -350,7 +256,7 @@ static void pcap_leaves_out_frames_the_device_refuses(void **state)
 	struct mem_sink m = {.writes_left = -1};
 	struct mist_pcap_sink sink = mem_sink_of(&m);
 	struct mist_netdev *dev;
-	loop_init(&loop, pool);
+	loop_init(&loop, pool, MTU);
 
 	assert_int_equal(mist_pcap_wrap(&loop.netdev, &sink, &dev), 0);
 	loop.refuse = true;
@@ -375,7 +281,7 @@ static void pcap_cuts_long_frames_at_snaplen(void **state)
 	struct mem_sink m = {.writes_left = -1};
 	struct mist_pcap_sink sink = mem_sink_of(&m);
 	struct mist_netdev *dev;
-	loop_init(&loop, pool);
+	loop_init(&loop, pool, MTU);
 
 	assert_int_equal(mist_pcap_wrap(&loop.netdev, &sink, &dev), 0);
 	struct mist_buf *frame = mist_buf_alloc(big, PART);
@@ -409,7 +315,7 @@ static void pcap_sink_failure_stops_capture_not_traffic(void **state)
 	struct mem_sink m = {.writes_left = 2}; /* the header and one record */
 	struct mist_pcap_sink sink = mem_sink_of(&m);
 	struct mist_netdev *dev;
-	loop_init(&loop, pool);
+	loop_init(&loop, pool, MTU);
 
 	assert_int_equal(mist_pcap_wrap(&loop.netdev, &sink, &dev), 0);
 	for (int i = 0; i < 3; i++)
@@ -436,7 +342,7 @@ static void pcap_wrap_fails_cleanly_when_the_header_cannot_be_written(void **sta
 	struct mem_sink m = {.writes_left = 0};
 	struct mist_pcap_sink sink = mem_sink_of(&m);
 	struct mist_netdev *dev = NULL;
-	loop_init(&loop, pool);
+	loop_init(&loop, pool, MTU);
 
 	assert_int_equal(mist_pcap_wrap(&loop.netdev, &sink, &dev), MIST_EIO);
 	assert_null(dev);
@@ -461,7 +367,7 @@ static void pcap_file_is_read_back_by_tcpdump(void **state)
 	struct loop_dev loop;
 	struct mist_pcap_sink sink;
 	struct mist_netdev *dev;
-	loop_init(&loop, pool);
+	loop_init(&loop, pool, MTU);
 	sim_reset(1);
 	assert_int_equal(posix_pcap_file_sink(path, &sink), 0);
 	assert_int_equal(mist_pcap_wrap(&loop.netdev, &sink, &dev), 0);
