@@ -31,7 +31,7 @@ static void arp_send(struct mist_stack *s, uint16_t op, struct mist_ether_addr d
 {
 	struct mist_buf *b = mist_buf_alloc(s->tx_pool, MIST_ARP_LEN);
 	if (b == NULL) {
-		s->stats.ipv4.drop_no_buffer++;
+		s->stats.arp.drop_no_buffer++;
 		return;
 	}
 	struct mist_arp_repr r = {.op = op, .sha = s->mac, .spa = s->ip, .tha = tha, .tpa = tpa};

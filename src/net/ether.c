@@ -53,7 +53,7 @@ void net_ether_send(struct mist_stack *s, struct mist_ether_addr dst, uint16_t e
 {
 	uint8_t *h = net_prepend(s, &packet, MIST_ETHER_HDR_LEN);
 	if (h == NULL) {
-		s->stats.ipv4.drop_no_buffer++;
+		s->stats.ether.drop_no_buffer++;
 		mist_buf_free_chain(packet);
 		return;
 	}

@@ -134,7 +134,7 @@ void net_icmp_error(struct mist_stack *s, const struct net_ip_in *ip, const uint
 	uint32_t len = MIST_ICMP_HDR_LEN + ip->header_len + quoted;
 	struct mist_buf *b = mist_buf_alloc(s->tx_pool, len);
 	if (b == NULL) {
-		s->stats.ipv4.drop_no_buffer++;
+		s->stats.icmp.drop_no_buffer++;
 		return;
 	}
 	mist_memcpy(b->data + MIST_ICMP_HDR_LEN, ip->header, ip->header_len);

@@ -14,7 +14,10 @@ bool net_ipv4_is_broadcast(const struct mist_stack *s, struct mist_ipv4_addr a)
 	       mist_ipv4_addr_is_subnet_broadcast(a, s->ip, s->prefix);
 }
 
-/* Hands a whole datagram (header included, at packet->data) to its protocol. */
+/*
+ * Hands a whole datagram (header included, at packet->data, trimmed to its
+ * total length) to its protocol.
+ */
 static void ipv4_deliver(struct mist_stack *s, struct mist_buf *packet)
 {
 	struct net_ip_in in;
@@ -24,7 +27,6 @@ static void ipv4_deliver(struct mist_stack *s, struct mist_buf *packet)
 	in.header = packet->data;
 	in.header_len = (uint8_t)mist_ipv4_header_len(packet->data);
 	in.to_broadcast = net_ipv4_is_broadcast(s, in.repr.dst);
-	mist_buf_trim(packet, (uint32_t)in.header_len + in.repr.payload_len);
 	mist_buf_pull(packet, in.header_len);
 
 	switch (in.repr.protocol) {

@@ -9,14 +9,15 @@
 
 #include <stdint.h>
 
-#define NET_ETHER_STATS(X)                                              \
-	X(rx, "frames received from the device")                        \
-	X(tx, "frames handed to the device")                            \
-	X(drop_short, "shorter than an Ethernet header")                \
-	X(drop_not_for_us, "destination neither our MAC nor broadcast") \
-	X(drop_vlan, "802.1Q/802.1ad tagged: VLANs are not supported")  \
-	X(drop_unknown_type, "EtherType neither ARP nor IPv4")          \
-	X(drop_tx_device, "refused by the device (queue full, too long)")
+#define NET_ETHER_STATS(X)                                                \
+	X(rx, "frames received from the device")                          \
+	X(tx, "frames handed to the device")                              \
+	X(drop_short, "shorter than an Ethernet header")                  \
+	X(drop_not_for_us, "destination neither our MAC nor broadcast")   \
+	X(drop_vlan, "802.1Q/802.1ad tagged: VLANs are not supported")    \
+	X(drop_unknown_type, "EtherType neither ARP nor IPv4")            \
+	X(drop_tx_device, "refused by the device (queue full, too long)") \
+	X(drop_no_buffer, "outgoing: no buffer for the Ethernet header")
 
 #define NET_ARP_STATS(X)                                                                  \
 	X(rx, "ARP packets received")                                                     \
@@ -31,7 +32,8 @@
 	X(failed, "resolutions given up after every retry")                               \
 	X(evicted, "cache entries evicted to make room")                                  \
 	X(drop_queue_full, "packets dropped: pending queue of an address full")           \
-	X(drop_unresolved, "packets dropped: their address never resolved")
+	X(drop_unresolved, "packets dropped: their address never resolved")               \
+	X(drop_no_buffer, "ARP packets not sent: no buffer")
 
 #define NET_IPV4_STATS(X)                                                           \
 	X(rx, "datagrams received")                                                 \
@@ -69,7 +71,8 @@
 	X(drop_unhandled, "types neither echo request nor a known error")               \
 	X(error_rate_limited, "errors not sent because of the rate limit")              \
 	X(error_suppressed, "errors not sent by RFC 1122 3.2.2 (about an error, a "     \
-	                    "broadcast, a non-first fragment)")
+	                    "broadcast, a non-first fragment)")                         \
+	X(drop_no_buffer, "errors not sent: no buffer")
 
 #define NET_UDP_STATS(X)                                                 \
 	X(rx, "datagrams received")                                      \
