@@ -79,6 +79,7 @@ int mist_main(struct mist_env *env);
 #include <mist/args.h>
 #include <mist/buf.h>
 #include <mist/fiber.h>
+#include <mist/flow.h>
 #include <mist/log.h>
 #include <mist/net.h>
 #include <mist/rng.h>
