@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		perror("socket");
 		return 2;
 	}
-	struct timeval tv = { 0, 100000 }; /* 100 ms */
+	struct timeval tv = {0, 100000}; /* 100 ms */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof sa);
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		t = now();
 	}
 	double el = t - t0;
-	printf("udp_pingpong ok=%ld timeouts=%ld stale=%ld errors=%ld secs=%.3f dps=%.0f\n",
-	       ok, timeouts, stale, errors, el, el > 0 ? (double)ok / el : 0.0);
+	printf("udp_pingpong ok=%ld timeouts=%ld stale=%ld errors=%ld secs=%.3f dps=%.0f\n", ok,
+	       timeouts, stale, errors, el, el > 0 ? (double)ok / el : 0.0);
 	return ok > 0 ? 0 : 1;
 }

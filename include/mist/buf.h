@@ -68,6 +68,9 @@ void mist_pool_stats(const struct mist_pool *pool, struct mist_pool_stats *stats
 /* Returns the pool's name, as given at creation. */
 const char *mist_pool_name(const struct mist_pool *pool);
 
+/* The pool whose storage `buf` views. */
+struct mist_pool *mist_buf_pool(const struct mist_buf *buf);
+
 /*
  * Allocates a buffer whose view is `len` bytes long and starts after the
  * pool's headroom. Requires headroom + len <= the pool's block size.

@@ -7,12 +7,12 @@
 
 #include <stddef.h>
 
-#define mist_container_of(ptr, type, member)                                   \
+#define mist_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define MIST_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define mist_likely(x) __builtin_expect(!!(x), 1)
+#define mist_likely(x)   __builtin_expect(!!(x), 1)
 #define mist_unlikely(x) __builtin_expect(!!(x), 0)
 
 #define MIST_MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define mist_memcpy(d, s, n) __builtin_memcpy((d), (s), (n))
+#define mist_memcpy(d, s, n)  __builtin_memcpy((d), (s), (n))
 #define mist_memmove(d, s, n) __builtin_memmove((d), (s), (n))
-#define mist_memset(d, c, n) __builtin_memset((d), (c), (n))
-#define mist_memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
+#define mist_memset(d, c, n)  __builtin_memset((d), (c), (n))
+#define mist_memcmp(a, b, n)  __builtin_memcmp((a), (b), (n))
 
 /* The out-of-line implementations behind the builtins on targets without libc. */
 void *mist__memcpy(void *restrict dst, const void *restrict src, size_t n);

@@ -17,10 +17,10 @@
 
 #ifdef MIST_ASAN
 #include <sanitizer/asan_interface.h>
-#define mist_asan_poison(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define mist_asan_poison(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
 #define mist_asan_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #else
-#define mist_asan_poison(p, n) ((void)(p), (void)(n))
+#define mist_asan_poison(p, n)   ((void)(p), (void)(n))
 #define mist_asan_unpoison(p, n) ((void)(p), (void)(n))
 #endif
 

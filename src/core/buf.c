@@ -141,6 +141,11 @@ const char *mist_pool_name(const struct mist_pool *pool)
 	return pool->name;
 }
 
+struct mist_pool *mist_buf_pool(const struct mist_buf *buf)
+{
+	return buf->storage->pool;
+}
+
 /*
  * Takes a view from the pool's free list, unchained and without flags; the
  * caller points it at storage. Returns NULL, counted as a failed allocation,

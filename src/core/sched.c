@@ -5,8 +5,8 @@
  * heap (core/timer.c). It depends on core/sched_internal.h, core/mem.h and
  * the platform's yield.
  *
- * The loop ends when no fiber is left that could still run and no timer is
- * armed. Zombies (ended fibers not yet joined) do not keep it alive, since
+ * The loop ends when no fiber is left that could still run, no timer is
+ * armed and nothing holds it (a listener, which input may turn into fibers). Zombies (ended fibers not yet joined) do not keep it alive, since
  * nothing they could do remains; blocked fibers do, since a device or a timer
  * may yet wake them. mist_sched_destroy() frees the zombies left then.
  */
@@ -56,7 +56,7 @@ int mist_sched_destroy(struct mist_sched *sched)
 
 static bool has_work(const struct mist_sched *s)
 {
-	return s->live > 0 || s->timers.len > 0;
+	return s->live > 0 || s->timers.len > 0 || s->holds > 0;
 }
 
 /*
@@ -142,6 +142,17 @@ void mist_sched_run(struct mist_sched *sched)
 	}
 	sched->stopping = false;
 	sched->running = false;
+}
+
+void mist_sched_hold(struct mist_sched *sched)
+{
+	sched->holds++;
+}
+
+void mist_sched_release(struct mist_sched *sched)
+{
+	MIST_ASSERT(sched->holds > 0);
+	sched->holds--;
 }
 
 void mist_sched_stop(struct mist_sched *sched)

@@ -25,11 +25,11 @@ struct mist_poller {
 };
 
 struct mist_sched_stats {
-	uint32_t fibers;        /* fibers alive, including zombies not yet joined */
-	uint32_t ready;         /* fibers on the run queue */
-	uint32_t timers;        /* timers armed */
-	uint64_t switches;      /* context switches into fibers */
-	uint64_t turns;         /* loop turns */
+	uint32_t fibers;   /* fibers alive, including zombies not yet joined */
+	uint32_t ready;    /* fibers on the run queue */
+	uint32_t timers;   /* timers armed */
+	uint64_t switches; /* context switches into fibers */
+	uint64_t turns;    /* loop turns */
 };
 
 /*
@@ -53,6 +53,13 @@ void mist_sched_run(struct mist_sched *sched);
 
 /* Makes mist_sched_run() return after the current turn. */
 void mist_sched_stop(struct mist_sched *sched);
+
+/*
+ * Keeps the loop running without a fiber or a timer, for something that
+ * input may bring work to (a listener), until the matching release.
+ */
+void mist_sched_hold(struct mist_sched *sched);
+void mist_sched_release(struct mist_sched *sched);
 
 /* Adds or removes a poller; the scheduler does not own it. */
 void mist_sched_add_poller(struct mist_sched *sched, struct mist_poller *poller);

@@ -80,6 +80,7 @@ struct mist_sched {
 	struct mist_exec main;
 	uint32_t fibers; /* every fiber, zombies included */
 	uint32_t live;   /* fibers not ended */
+	uint32_t holds;  /* mist_sched_hold() not yet released: listeners */
 	uint32_t ready;  /* fibers in the run queue and the batch */
 	uint64_t switches;
 	uint64_t turns;

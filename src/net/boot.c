@@ -12,7 +12,7 @@
 #include "dev/pcap.h"
 #include "net/stack.h"
 
-#define NET_RX_BUFFERS  512
+#define NET_RX_BUFFERS  2048
 #define NET_DEFAULT_MTU 1500
 
 int mist__net_start(const struct mist_args *args, struct mist_stack **net)

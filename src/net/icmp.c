@@ -59,6 +59,9 @@ static void icmp_error_input(struct mist_stack *s, const uint8_t *msg)
 		/* mist_icmp_check() guaranteed 8 bytes after the quoted header: both ports. */
 		net_udp_icmp_error(s, mist_udp_src_port(orig + orig_header),
 		                   icmp_error_code(type, code));
+	} else if (mist_ipv4_protocol(orig) == MIST_IP_PROTO_TCP) {
+		net_tcp_icmp_error(s, orig, (uint32_t)orig_header + MIST_ICMP_ORIG_PAYLOAD,
+		                   icmp_error_code(type, code));
 	}
 }
 

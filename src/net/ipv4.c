@@ -38,6 +38,10 @@ static void ipv4_deliver(struct mist_stack *s, struct mist_buf *packet)
 		s->stats.ipv4.delivered++;
 		net_udp_input(s, &in, packet);
 		return;
+	case MIST_IP_PROTO_TCP:
+		s->stats.ipv4.delivered++;
+		net_tcp_input(s, &in, packet);
+		return;
 	default:
 		/* RFC 1122 3.2.2.1: a host should report an unknown protocol. */
 		s->stats.ipv4.drop_unknown_protocol++;
@@ -103,11 +107,7 @@ drop:
 	mist_buf_free_chain(packet);
 }
 
-/*
- * A new chain of views onto bytes [off, off + len) of `chain`, sharing its
- * storage. Returns NULL when the pool runs out of views.
- */
-static struct mist_buf *chain_slice(struct mist_buf *chain, uint32_t off, uint32_t len)
+struct mist_buf *net_chain_slice(struct mist_buf *chain, uint32_t off, uint32_t len)
 {
 	struct mist_buf *head = NULL, **tail = &head;
 	for (struct mist_buf *b = chain; b != NULL && len > 0; b = b->next) {
@@ -188,7 +188,7 @@ int net_ipv4_output(struct mist_stack *s, struct mist_ipv4_addr dst, uint8_t pro
 	        (uint32_t)(s->mtu - MIST_IPV4_HDR_MIN) & ~(uint32_t)(MIST_IPV4_FRAG_UNIT - 1);
 	for (uint32_t off = 0; off < len; off += per_frag) {
 		uint32_t n = len - off < per_frag ? (uint32_t)len - off : per_frag;
-		struct mist_buf *frag = chain_slice(payload, off, n);
+		struct mist_buf *frag = net_chain_slice(payload, off, n);
 		if (frag == NULL) {
 			st->drop_no_buffer++;
 			err = MIST_ENOMEM;

@@ -13,7 +13,7 @@
 #include "wire/ipv4.h"
 
 #define NET_RX_BURST   32   /* frames taken from the device per call */
-#define NET_TX_BUFFERS 1024 /* default size of the transmit pool */
+#define NET_TX_BUFFERS 8192 /* default size of the transmit pool */
 
 uint32_t mist_stack_rx_buf_size(uint16_t mtu)
 {
@@ -78,6 +78,11 @@ int mist_stack_create(const struct mist_stack_config *config, struct mist_stack 
 	s->ip_ident = (uint16_t)mist_random_u32();
 	s->icmp_limit.last_refill = mist_now();
 	s->icmp_limit.tokens = NET_ICMP_ERROR_BURST;
+	if (net_tcp_init(s) != 0) {
+		mist_pool_destroy(s->tx_pool);
+		mist_free(s);
+		return MIST_ENOMEM;
+	}
 	net_arp_init(s);
 	net_reass_init(s);
 	s->poller.poll = stack_poll;
@@ -93,6 +98,7 @@ void mist_stack_destroy(struct mist_stack *s)
 {
 	mist_sched_remove_poller(mist_sched_current(), &s->poller);
 	net_udp_destroy(s);
+	net_tcp_destroy(s);
 	net_reass_destroy(s);
 	net_arp_destroy(s);
 	s->dev->ops->flush(s->dev);
@@ -118,6 +124,39 @@ struct mist_ipv4_addr mist_net_ipv4(const struct mist_stack *net)
 struct mist_buf *mist_net_buf_alloc(struct mist_stack *net, uint32_t len)
 {
 	return mist_buf_alloc(net->tx_pool, len);
+}
+
+bool net_rx_scarce(const struct mist_stack *s)
+{
+	struct mist_pool_stats st;
+	mist_pool_stats(s->rx_pool, &st);
+	return st.capacity - st.in_use < st.capacity / NET_RX_SCARCE_FRACTION;
+}
+
+struct mist_buf *net_unpin_rx(struct mist_stack *s, struct mist_buf *chain)
+{
+	bool pinned = false;
+	for (struct mist_buf *b = chain; b != NULL && !pinned; b = b->next)
+		pinned = mist_buf_pool(b) == s->rx_pool;
+	if (!pinned)
+		return chain;
+	size_t len = mist_buf_chain_len(chain);
+	struct mist_buf *head = NULL, **tail = &head;
+	for (size_t off = 0; off < len;) {
+		uint32_t n =
+		        (uint32_t)MIST_MIN(len - off, (size_t)(NET_TX_BUF_SIZE - NET_TX_HEADROOM));
+		struct mist_buf *b = mist_buf_alloc(s->tx_pool, n);
+		if (b == NULL) {
+			mist_buf_free_chain(head);
+			return chain; /* no worse than before: the receive buffers stay held */
+		}
+		mist_buf_copyout(chain, off, b->data, n);
+		*tail = b;
+		tail = &b->next;
+		off += n;
+	}
+	mist_buf_free_chain(chain);
+	return head;
 }
 
 uint8_t *net_prepend(struct mist_stack *s, struct mist_buf **chain, uint32_t len)
@@ -152,4 +191,5 @@ void mist_net_stats_print(const struct mist_stack *net)
 	NET_STATS_LOG_LAYER(ipv4, NET_IPV4_STATS);
 	NET_STATS_LOG_LAYER(icmp, NET_ICMP_STATS);
 	NET_STATS_LOG_LAYER(udp, NET_UDP_STATS);
+	NET_STATS_LOG_LAYER(tcp, NET_TCP_STATS);
 }

@@ -2,7 +2,7 @@
  * Internals of Mist's own network stack: struct mist_stack, which holds all
  * of its state (no globals, so several stacks can share one process), and
  * the functions the layers call on one another. Layers: ether.c, arp.c,
- * ipv4.c (+ reass.c), icmp.c, udp.c; stack.c ties them to a device and the
+ * ipv4.c (+ reass.c), icmp.c, udp.c, tcp*.c (see tcp.h); stack.c ties them to a device and the
  * loop.
  *
  * Buffer ownership: every *_input and *_output function takes ownership of
@@ -19,6 +19,7 @@
 #include "core/sched.h"
 #include "mist/mist.h"
 #include "net/stats.h"
+#include "net/tcp.h"
 #include "wire/ether.h"
 #include "wire/ipv4.h"
 
@@ -120,6 +121,7 @@ struct mist_stack {
 	struct net_arp arp;
 	struct net_reass reass;
 	struct net_udp udp;
+	struct net_tcp tcp;
 	struct icmp_limiter icmp_limit;
 	struct net_stats stats;
 };
@@ -177,6 +179,24 @@ const struct net_stats *mist_stack_stats(const struct mist_stack *stack);
  * header's first byte, or NULL (the chain untouched) when no buffer is left.
  */
 uint8_t *net_prepend(struct mist_stack *s, struct mist_buf **chain, uint32_t len);
+
+/*
+ * Receive buffers are lent to the layers above without copying, so data held
+ * in queues (read, send, out-of-order) holds them. When fewer than
+ * 1/NET_RX_SCARCE_FRACTION are free, data about to be held for long is
+ * copied out of them instead, so that the device can always receive the
+ * ACKs that would free the rest.
+ */
+#define NET_RX_SCARCE_FRACTION 4
+bool net_rx_scarce(const struct mist_stack *s);
+/* Returns `chain` copied into transmit buffers (and frees it) if it holds receive buffers. */
+struct mist_buf *net_unpin_rx(struct mist_stack *s, struct mist_buf *chain);
+
+/*
+ * A new chain of views onto bytes [off, off + len) of `chain`, sharing its
+ * storage. Returns NULL when the pool runs out of views.
+ */
+struct mist_buf *net_chain_slice(struct mist_buf *chain, uint32_t off, uint32_t len);
 
 void net_ether_input(struct mist_stack *s, struct mist_buf *frame);
 /* Sends `packet` in a frame of `ethertype` to `dst`. */

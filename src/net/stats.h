@@ -84,6 +84,44 @@
 	X(drop_queue_full, "endpoint's receive queue full")              \
 	X(drop_no_buffer, "outgoing: no buffer for the header")
 
+#define NET_TCP_STATS(X)                                                                  \
+	X(rx, "segments received")                                                        \
+	X(tx, "segments sent")                                                            \
+	X(rx_bytes, "payload bytes received in order")                                    \
+	X(tx_bytes, "payload bytes sent, retransmissions included")                       \
+	X(accepted, "connections accepted by a listener")                                 \
+	X(connected, "connections established by mist_tcp_connect")                       \
+	X(closed, "connections ended normally")                                           \
+	X(reset_rx, "connections reset by the peer")                                      \
+	X(reset_tx, "RSTs sent")                                                          \
+	X(aborted, "connections aborted by the application")                              \
+	X(timed_out, "connections ended by retransmission, keepalive or user timeout")    \
+	X(retransmits, "segments retransmitted")                                          \
+	X(rto, "retransmission timeouts")                                                 \
+	X(fast_retransmits, "fast retransmits (entries into loss recovery)")              \
+	X(sack_recovery, "recoveries driven by the peer's SACK blocks (RFC 6675)")        \
+	X(dup_acks, "duplicate ACKs received")                                            \
+	X(ooo_segments, "segments received out of order and held")                        \
+	X(delayed_acks, "ACKs sent by the delayed-ACK timer")                             \
+	X(persist_probes, "zero-window probes sent")                                      \
+	X(keepalive_probes, "keepalive probes sent")                                      \
+	X(syn_cookies_sent, "SYN-ACKs answered with a SYN cookie (backlog full)")         \
+	X(syn_cookies_ok, "connections established from a valid SYN cookie")              \
+	X(challenge_acks, "challenge ACKs sent (RFC 5961)")                               \
+	X(challenge_limited, "challenge ACKs not sent: rate limit")                       \
+	X(drop_malformed, "shorter than the header or options malformed")                 \
+	X(drop_bad_checksum, "checksum wrong")                                            \
+	X(drop_no_conn, "no connection or listener: answered with RST when allowed")      \
+	X(drop_bad_cookie, "ACK to a listener with an invalid SYN cookie")                \
+	X(drop_out_of_window, "not acceptable (RFC 9293 3.10.7.4): answered with an ACK") \
+	X(drop_paws, "failed the timestamp check (RFC 7323 5.3)")                         \
+	X(drop_bad_ack, "acknowledging data never sent")                                  \
+	X(drop_ooo_limit, "out-of-order segments dropped: memory limit")                  \
+	X(drop_rcv_shut, "data arriving after the read side was shut down")               \
+	X(drop_listen_overflow, "SYNs dropped: no memory for a connection")               \
+	X(drop_no_buffer, "segments not sent: no buffer")                                 \
+	X(icmp_errors, "ICMP errors delivered to connections")
+
 #define NET_STAT_FIELD(name, what) uint64_t name;
 
 struct net_ether_stats {
@@ -101,6 +139,9 @@ struct net_icmp_stats {
 struct net_udp_stats {
 	NET_UDP_STATS(NET_STAT_FIELD)
 };
+struct net_tcp_stats {
+	NET_TCP_STATS(NET_STAT_FIELD)
+};
 
 struct net_stats {
 	struct net_ether_stats ether;
@@ -108,6 +149,7 @@ struct net_stats {
 	struct net_ipv4_stats ipv4;
 	struct net_icmp_stats icmp;
 	struct net_udp_stats udp;
+	struct net_tcp_stats tcp;
 };
 
 #endif
