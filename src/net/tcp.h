@@ -137,6 +137,9 @@ struct tcp_conn {
 	struct mist_buf *sndq, *sndq_tail;
 	uint32_t sndq_len, sndbuf;
 	bool sndq_tail_ours; /* the tail was filled by a copy: its tailroom may take more */
+	/* Where the last segment was cut: sends move forward, so the next starts from here. */
+	struct mist_buf *snd_cursor;
+	uint32_t snd_cursor_seq; /* sequence number of snd_cursor's first byte */
 	/* Data received in order and not yet read; out-of-order data. */
 	struct mist_buf *rcvq, *rcvq_tail;
 	uint32_t rcvq_len, rcvbuf;

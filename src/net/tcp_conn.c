@@ -145,7 +145,7 @@ void tcp_conn_done(struct tcp_conn *c, int error)
 	}
 	/* Unsent and unacknowledged data is lost; what was received stays readable. */
 	mist_buf_free_chain(c->sndq);
-	c->sndq = c->sndq_tail = NULL;
+	c->sndq = c->sndq_tail = c->snd_cursor = NULL;
 	c->sndq_len = 0;
 	tcp_reasm_clear(&c->ooo, &c->stack->tcp.ooo_budget);
 	/* A passive connection that never reached its handler has no one to free it. */

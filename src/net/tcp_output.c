@@ -159,6 +159,30 @@ void tcp_send_reset(struct mist_stack *s, const struct tcp_tuple *t, uint32_t se
 	tcp_emit(s, t, &r, NULL, 0);
 }
 
+/*
+ * The view of the send queue that holds byte `seq`, and the offset of that
+ * byte in it. New data is cut in order, so the search starts at the cursor
+ * left by the previous cut: O(1) per segment instead of a walk from the head
+ * of a queue that may hold megabytes.
+ */
+static struct mist_buf *tcp_sndq_seek(struct tcp_conn *c, uint32_t seq, uint32_t *off)
+{
+	struct mist_buf *b = c->sndq;
+	uint32_t start = c->snd_una;
+	if (c->snd_cursor != NULL && seq_ge(seq, c->snd_cursor_seq)) {
+		b = c->snd_cursor;
+		start = c->snd_cursor_seq;
+	}
+	while (b != NULL && seq_ge(seq, start + b->len)) {
+		start += b->len;
+		b = b->next;
+	}
+	c->snd_cursor = b;
+	c->snd_cursor_seq = start;
+	*off = seq - start;
+	return b;
+}
+
 int tcp_send_data(struct tcp_conn *c, uint32_t seq, uint32_t len, bool retransmit)
 {
 	struct mist_stack *s = c->stack;
@@ -167,7 +191,9 @@ int tcp_send_data(struct tcp_conn *c, uint32_t seq, uint32_t len, bool retransmi
 	struct mist_buf *payload = NULL;
 
 	if (len > 0) {
-		payload = net_chain_slice(c->sndq, seq - c->snd_una, len);
+		uint32_t off;
+		struct mist_buf *from = tcp_sndq_seek(c, seq, &off);
+		payload = net_chain_slice(from, off, len);
 		if (payload == NULL) {
 			s->stats.tcp.drop_no_buffer++;
 			return MIST_ENOMEM;
@@ -375,16 +401,23 @@ void tcp_output_force(struct tcp_conn *c)
 void tcp_sndq_ack(struct tcp_conn *c, uint32_t acked)
 {
 	uint32_t n = MIST_MIN(acked, c->sndq_len);
+	uint32_t head_seq = c->snd_una;
 	c->sndq_len -= n;
 	while (n > 0) {
 		struct mist_buf *b = c->sndq;
 		if (b->len <= n) {
 			n -= b->len;
+			head_seq += b->len;
 			c->sndq = b->next;
 			b->next = NULL;
+			if (c->snd_cursor == b)
+				c->snd_cursor = NULL;
 			mist_buf_free(b);
 		} else {
 			mist_buf_pull(b, n);
+			head_seq += n;
+			if (c->snd_cursor == b)
+				c->snd_cursor_seq = head_seq;
 			n = 0;
 		}
 	}
