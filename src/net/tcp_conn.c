@@ -178,6 +178,7 @@ void tcp_conn_accepted(struct tcp_conn *c)
 	if (f == NULL) {
 		mist_warn("no memory for a handler fiber: connection from %pI4:%u reset",
 		          c->node.tuple.remote.b, c->node.tuple.rport);
+		c->flags |= TCP_F_APP_GONE; /* no handler will ever let go of it */
 		tcp_send_control(c, c->snd_nxt, MIST_TCP_RST | MIST_TCP_ACK);
 		tcp_conn_done(c, MIST_ECONNRESET);
 		return;
