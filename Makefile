@@ -111,7 +111,7 @@ check-sim: $(SIM_TESTS) $(BUILD)/sim/hello
 
 # Real peers: the Linux kernel's stack and real tools against Mist on a TAP
 # device, each test in network namespaces it creates (needs root).
-check-integration: $(BUILD)/posix-tap/udp-echo
+check-integration: $(BUILD)/posix-tap/udp-echo $(BUILD)/posix-tap/echo $(BUILD)/posix-tap/bulk
 	MIST_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/integration
 
 # Every target and app with gcc and with clang, warnings as errors.
@@ -127,10 +127,11 @@ BENCHES := $(patsubst bench/%.c,$(BUILD)/posix-tap/bench-%,$(wildcard bench/*.c)
 $(BUILD)/posix-tap/bench-%: $(BUILD)/posix-tap/obj/bench/%.c.o $(posix-tap_LIB)
 	$(CC) $^ $(posix-tap_LDFLAGS) -o $@
 
-# The network benchmark needs root: it builds namespaces, a TAP and a veth pair.
-bench: $(BENCHES) $(BUILD)/posix-tap/udp-echo
+# The network benchmarks need root: they build namespaces, a TAP and a veth pair.
+bench: $(BENCHES) $(BUILD)/posix-tap/udp-echo $(BUILD)/posix-tap/echo $(BUILD)/posix-tap/bulk
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/net_echo.sh"; bench/net_echo.sh
+	@echo "== bench/tcp_bench.sh"; bench/tcp_bench.sh
 
 # --- the main job -------------------------------------------------------------
 run: deps $(BUILD)/posix-tap/hello

@@ -27,8 +27,9 @@ struct mist_args {
 	const char *tap;  /* --tap=NAME (posix-tap) */
 	const char *pcap; /* --pcap=FILE */
 	bool has_port;
-	uint16_t port;   /* --port=N, 1..65535 */
-	const char *log; /* --log=LEVEL[,TAG=LEVEL...], already applied */
+	uint16_t port;     /* --port=N, 1..65535 */
+	const char *log;   /* --log=LEVEL[,TAG=LEVEL...], already applied */
+	const char *fault; /* --fault=ITEM[,ITEM...], fault injection; see src/dev/fault_option.h */
 };
 
 /* The kinds of value an application flag can take. */

@@ -83,6 +83,7 @@ int mist_main(struct mist_env *env);
 #include <mist/log.h>
 #include <mist/net.h>
 #include <mist/rng.h>
+#include <mist/sha256.h>
 #include <mist/udp.h>
 
 #endif

@@ -21,6 +21,7 @@ enum common_flag {
 	ARG_PCAP,
 	ARG_PORT,
 	ARG_LOG,
+	ARG_FAULT,
 	ARG_HELP,
 };
 
@@ -40,6 +41,9 @@ static const struct common_option common_options[] = {
         {"pcap", ARG_PCAP, "--pcap=FILE            write every frame to FILE in pcap format"},
         {"port", ARG_PORT, "--port=N               port to serve on, 1..65535"},
         {"log", ARG_LOG, "--log=LEVEL[,TAG=LEVEL...]  log levels: error, warn, info, debug"},
+        {"fault", ARG_FAULT,
+         "--fault=ITEM[,ITEM...]  lose, duplicate, reorder, corrupt frames: "
+         "[rx:|tx:]loss|dup|reorder|corrupt=P%|Nppm, seed=N"},
         {"help", ARG_HELP, "--help                 print this and exit"},
 };
 
@@ -142,6 +146,10 @@ static enum mist_args_result parse_common(const struct word *w, enum common_flag
 		break;
 	case ARG_LOG:
 		args->log = w->value;
+		break;
+	case ARG_FAULT:
+		/* Parsed where it is applied (src/net/boot.c), which knows the fault device. */
+		args->fault = w->value;
 		break;
 	case ARG_HELP:
 		break;

@@ -14,8 +14,8 @@
 #include "base/compiler.h"
 #include "base/str.h"
 #include "core/panic.h"
-#include "core/sha256.h"
 #include "mist/rng.h"
+#include "mist/sha256.h"
 
 #define CHACHA_BLOCK_LEN 64
 #define CHACHA_KEY_WORDS 8

@@ -1,11 +1,12 @@
 /*
- * SHA-256 as specified in FIPS 180-4: padding (5.1.1), the message schedule
- * and compression function (6.2.2), with the constants of 4.2.2 and 5.3.3.
- * A plain, portable implementation of the rounds without unrolling or
- * special instructions: ample for checking transfers in tests.
+ * SHA-256 (include/mist/sha256.h) as specified in FIPS 180-4: padding
+ * (5.1.1), the message schedule and compression function (6.2.2), with the
+ * constants of 4.2.2 and 5.3.3. A plain, portable implementation of the
+ * rounds without unrolling or special instructions: ample for checking
+ * transfers in tests.
  * Freestanding: depends on base/str.h and base/endian.h only.
  */
-#include "core/sha256.h"
+#include "mist/sha256.h"
 
 #include "base/endian.h"
 #include "base/str.h"
@@ -145,7 +146,8 @@ void mist_sha256_final(struct mist_sha256 *ctx, uint8_t digest[MIST_SHA256_DIGES
 	mist_explicit_bzero(ctx, sizeof(*ctx));
 }
 
-void mist_sha256_hex(const uint8_t digest[MIST_SHA256_DIGEST_LEN], char out[65])
+void mist_sha256_hex(const uint8_t digest[MIST_SHA256_DIGEST_LEN],
+                     char out[MIST_SHA256_HEX_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/sha256: the FIPS 180-2 appendix B examples and NIST's
+ * Unit tests for SHA-256 (include/mist/sha256.h): the FIPS 180-2 appendix B examples and NIST's
  * long-message vector, messages whose length sits at each padding boundary,
  * and the incremental API fed in pieces of awkward sizes, which must give
  * the same digest as one call.
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "core/sha256.h"
+#include "mist/sha256.h"
 
 static void digest_hex(const void *data, size_t len, char hex[65])
 {
