@@ -5,7 +5,7 @@
  * ports). With a secret key its output cannot be predicted or steered from
  * outside, which is what hash-table buckets fed by the network, TCP initial
  * sequence numbers and SYN cookies need. It is not a MAC for long messages
- * nor a replacement for SHA-256 (core/sha256.h) as a checksum.
+ * nor a replacement for SHA-256 (mist/sha256.h) as a checksum.
  * Freestanding, integer only.
  */
 #ifndef MIST_CORE_SIPHASH_H
