@@ -569,8 +569,23 @@ static void tcp_synchronized_input(struct tcp_conn *c, struct tcp_seg *g)
 	}
 	if (!tcp_acceptable(c, g)) {
 		st->drop_out_of_window++;
-		if (!(r->flags & MIST_TCP_RST))
-			c->flags |= TCP_F_ACK_NOW;
+		if (r->flags & MIST_TCP_RST)
+			return;
+		c->flags |= TCP_F_ACK_NOW;
+		/*
+		 * RFC 9293 3.10.7.4: with a zero receive window nothing is
+		 * acceptable, "but special allowance should be made to accept
+		 * valid ACKs". A peer probing our zero window with data (Linux
+		 * does) sends its ACKs from beyond the window; ignoring them would
+		 * deadlock a connection whose reader waits for its own sends.
+		 */
+		bool zero_window = !seq_gt(c->rcv_adv, c->rcv_nxt);
+		if (zero_window && (r->flags & MIST_TCP_ACK) && !(r->flags & MIST_TCP_SYN) &&
+		    c->state != TCP_SYN_RECEIVED) {
+			g->len = 0;
+			r->flags &= (uint8_t)~MIST_TCP_FIN;
+			tcp_ack_input(c, g);
+		}
 		return;
 	}
 	/* RFC 7323 4.3: remember the timestamp to echo, from segments at the left edge. */

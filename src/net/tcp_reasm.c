@@ -7,8 +7,8 @@
  *
  * Every node carries the arrival stamp of the segment it came from (or of
  * the latest duplicate of it), which orders the SACK blocks as RFC 2018 §4
- * asks. The list holds at most TCP_REASM_MAX_SEGS nodes, so every walk of it
- * is short.
+ * asks. The list holds at most TCP_REASM_MAX_SEGS nodes; a walk of it is
+ * O(held segments), which an attacker can raise to that bound only.
  */
 #include "net/tcp_reasm.h"
 #include "core/mem.h"
@@ -210,7 +210,7 @@ int tcp_reasm_insert(struct tcp_reasm *q, struct tcp_reasm_budget *budget, uint3
 
 	reasm_link(q, fresh);
 	q->bytes += new_bytes;
-	q->nsegs = (uint8_t)(q->nsegs + pieces);
+	q->nsegs = (uint16_t)(q->nsegs + pieces);
 	q->arrivals = stamp;
 	q->recent_seq = seq;
 	budget->bytes += new_bytes;

@@ -21,8 +21,8 @@
 #include "mist/buf.h"
 #include "net/tcp_sack.h"
 
-/* Segments one queue holds at most. */
-#define TCP_REASM_MAX_SEGS 64
+/* Segments one queue holds at most: a 256 KiB window of full-sized segments and more. */
+#define TCP_REASM_MAX_SEGS 256
 
 /* One held segment, or the part of one that was new; defined in tcp_reasm.c. */
 struct tcp_reasm_seg;
@@ -32,7 +32,7 @@ struct tcp_reasm {
 	uint32_t bytes;             /* payload bytes held */
 	uint32_t recent_seq;        /* seq of the latest segment received, new or duplicate */
 	uint32_t arrivals;          /* segments received: the clock that stamps held ones */
-	uint8_t nsegs;
+	uint16_t nsegs;
 };
 
 /* A shared budget: bytes held across every connection of a stack. */

@@ -35,7 +35,7 @@ static const uint32_t bases[] = {1000u, 0u - 2500u};
 			name##_at(bases[i]);                        \
 	}
 
-#define POOL_BLOCKS 96
+#define POOL_BLOCKS (TCP_REASM_MAX_SEGS + 64)
 #define BLOCK_SIZE  2048
 #define NO_LIMIT    UINT32_MAX
 
@@ -311,7 +311,7 @@ static void segment_count_limit_refuses_and_frees_at(uint32_t B)
 	struct fx f;
 	fx_init(&f, POOL_BLOCKS);
 
-	/* 63 one-byte segments with one-byte holes between them. */
+	/* TCP_REASM_MAX_SEGS - 1 one-byte segments with one-byte holes between them. */
 	for (uint32_t i = 0; i < TCP_REASM_MAX_SEGS - 1; i++)
 		assert_int_equal(insert(&f, NO_LIMIT, B + 100 + 2 * i, 1, 1), 0);
 	struct mist_pool_stats held = fx_pool(&f);
