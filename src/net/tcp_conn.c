@@ -21,6 +21,12 @@ int net_tcp_init(struct mist_stack *s)
 	t->ooo_budget.limit = TCP_OOO_MAX_STACK;
 	t->cc_algo = TCP_CC_CUBIC;
 	t->rto_min = TCP_RTO_MIN_DEFAULT;
+	/*
+	 * No second yet, so that the first use fills the buckets (RFC 5961 7):
+	 * with 0 they would stay empty until the clock's first second ended,
+	 * and a stack started at time 0 would send no RST in its first second.
+	 */
+	t->limit_second = UINT64_MAX;
 	return 0;
 }
 

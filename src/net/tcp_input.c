@@ -105,7 +105,12 @@ static void tcp_established(struct tcp_conn *c, const struct tcp_seg *g)
 	c->backoff = 0;
 	c->high_rxt = c->recover = c->snd_una;
 	c->last_ack_sent = c->rcv_nxt;
-	tcp_cc_init(&c->cc, c->stack->tcp.cc_algo, c->mss, mist_now());
+	/*
+	 * RFC 5681 2: SMSS counts data only, without the options every segment
+	 * carries (RFC 6691); with c->mss the windows would hold a runt
+	 * segment's worth more than whole segments.
+	 */
+	tcp_cc_init(&c->cc, c->stack->tcp.cc_algo, tcp_seg_size(c), mist_now());
 	tcp_rto_stop(c);
 	tcp_keepalive_touch(c);
 }
@@ -310,9 +315,10 @@ static void tcp_data_input(struct tcp_conn *c, struct tcp_seg *g)
 		/*
 		 * RFC 5681 4.2 and RFC 9293 3.8.6.3: an ACK for at least every second
 		 * full-sized segment, at once when a hole was filled, else within
-		 * the delayed-ACK time.
+		 * the delayed-ACK time. A full-sized segment carries the MSS
+		 * less the options on every segment (RFC 6691).
 		 */
-		if (had_holes || c->rcv_nxt - c->last_ack_sent >= 2u * c->mss)
+		if (had_holes || c->rcv_nxt - c->last_ack_sent >= 2u * tcp_seg_size(c))
 			c->flags |= TCP_F_ACK_NOW;
 		else if (c->delack_at == 0)
 			c->delack_at = mist_now() + TCP_DELACK;
@@ -361,14 +367,20 @@ static void tcp_dupack(struct tcp_conn *c, const struct tcp_seg *g, uint32_t new
 		c->dupacks++;
 	if (c->flags & TCP_F_IN_RECOVERY) {
 		if (!(c->flags & TCP_F_SACK_OK))
-			c->cc.cwnd += c->mss; /* RFC 6582 3.2 step 4 */
+			c->cc.cwnd += tcp_seg_size(c); /* RFC 6582 3.2 step 4 */
 		tcp_output(c);
 		return;
 	}
 	bool lost;
 	if (c->flags & TCP_F_SACK_OK)
-		lost = c->dupacks >= TCP_DUPTHRESH ||
-		       tcp_sack_is_lost(&c->sack, c->snd_una, c->mss, TCP_DUPTHRESH);
+		/*
+		 * RFC 6675 5.1: after a timeout no new recovery starts until
+		 * SND.UNA reaches the RecoveryPoint the timeout set; the
+		 * duplicate ACKs of the resent data are not news of a loss.
+		 */
+		lost = seq_ge(c->snd_una, c->recover) &&
+		       (c->dupacks >= TCP_DUPTHRESH ||
+		        tcp_sack_is_lost(&c->sack, c->snd_una, tcp_seg_size(c), TCP_DUPTHRESH));
 	else
 		/* RFC 6582 3.2 step 1: not again for losses from before the last recovery. */
 		lost = c->dupacks == TCP_DUPTHRESH && seq_gt(g->r.ack - 1, c->recover);
@@ -417,9 +429,10 @@ static void tcp_new_ack(struct tcp_conn *c, const struct tcp_seg *g)
 			uint32_t len = MIST_MIN(tcp_seg_size(c), data_end - c->snd_una);
 			if (len > 0)
 				tcp_send_data(c, c->snd_una, len, true);
-			c->cc.cwnd = c->cc.cwnd > acked ? c->cc.cwnd - acked : c->mss;
-			if (acked >= c->mss)
-				c->cc.cwnd += c->mss;
+			uint32_t smss = tcp_seg_size(c);
+			c->cc.cwnd = c->cc.cwnd > acked ? c->cc.cwnd - acked : smss;
+			if (acked >= smss)
+				c->cc.cwnd += smss;
 			tcp_rto_restart(c);
 		}
 	} else {
@@ -487,7 +500,9 @@ static bool tcp_ack_input(struct tcp_conn *c, struct tcp_seg *g)
 		newly_sacked = tcp_sack_update(&c->sack, una, c->snd_max, blocks, r->sack_count);
 	}
 	uint32_t old_wnd = c->snd_wnd;
-	if (seq_gt(r->ack, c->snd_una))
+	/* Whether it acknowledges anything new: decided before tcp_new_ack() moves SND.UNA. */
+	bool acks_new = seq_gt(r->ack, c->snd_una);
+	if (acks_new)
 		tcp_new_ack(c, g);
 	/* Window update, unless the segment is older than the last one used (SND.WL1/WL2). */
 	if (seq_lt(c->snd_wl1, r->seq) || (c->snd_wl1 == r->seq && seq_le(c->snd_wl2, r->ack))) {
@@ -501,7 +516,7 @@ static bool tcp_ack_input(struct tcp_conn *c, struct tcp_seg *g)
 	 * nothing new, carries no data, and leaves the window alone while data
 	 * is outstanding.
 	 */
-	if (r->ack == c->snd_una && c->snd_una != c->snd_max && g->len == 0 &&
+	if (!acks_new && r->ack == c->snd_una && c->snd_una != c->snd_max && g->len == 0 &&
 	    !(r->flags & (MIST_TCP_SYN | MIST_TCP_FIN)) &&
 	    (c->snd_wnd == old_wnd || newly_sacked > 0))
 		tcp_dupack(c, g, newly_sacked);

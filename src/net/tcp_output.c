@@ -76,7 +76,16 @@ static void tcp_fill_repr(struct tcp_conn *c, struct mist_tcp_repr *r, uint32_t 
 	if (flags & MIST_TCP_ACK) {
 		r->ack = c->rcv_nxt;
 		uint32_t wnd = tcp_rcv_window(c);
-		r->window = (uint16_t)(wnd >> c->rcv_wscale);
+		uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+		uint32_t field = wnd >> c->rcv_wscale;
+		/*
+		 * RFC 9293 3.8.6: the right edge must not move left. Scaling drops
+		 * the window's low bits (RFC 7323 2.3), which may retract an edge
+		 * offered before; round up to keep it.
+		 */
+		if ((field << c->rcv_wscale) < offered)
+			field = (offered + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
+		r->window = (uint16_t)field;
 		c->rcv_adv = c->rcv_nxt + ((uint32_t)r->window << c->rcv_wscale);
 		c->last_ack_sent = c->rcv_nxt;
 		c->delack_at = 0;
@@ -252,7 +261,7 @@ void tcp_enter_recovery(struct tcp_conn *c)
 		st->sack_recovery++;
 	} else {
 		/* RFC 6582 3.2 step 2: inflate by the three segments that left the network. */
-		c->cc.cwnd = c->cc.ssthresh + TCP_DUPTHRESH * c->mss;
+		c->cc.cwnd = c->cc.ssthresh + TCP_DUPTHRESH * tcp_seg_size(c);
 	}
 	tcp_output(c);
 }
@@ -348,13 +357,19 @@ static void tcp_output_data(struct tcp_conn *c, bool force)
 	}
 }
 
-/* Arms the persist timer when data waits on a window too small for anything. */
+/*
+ * Arms the persist timer when data waits on a window too small for anything
+ * and nothing is outstanding. Outstanding is what lies below SND.NXT: after a
+ * timeout took SND.NXT back to SND.UNA, data once sent beyond a window that
+ * has since closed waits like unsent data, and the window must be probed
+ * (RFC 9293 3.8.6.1), not retransmitted into.
+ */
 static void tcp_persist_check(struct tcp_conn *c)
 {
 	uint32_t data_end = c->snd_una + c->sndq_len;
 	bool waiting = seq_lt(c->snd_nxt, data_end) ||
 	               ((c->flags & TCP_F_FIN_QUEUED) && !(c->flags & TCP_F_FIN_SENT));
-	if (waiting && c->snd_una == c->snd_max) {
+	if (waiting && c->snd_nxt == c->snd_una) {
 		if (c->persist_at == 0)
 			c->persist_at = mist_now() + MIST_MAX(tcp_rto_now(c), TCP_PERSIST_MIN);
 	} else {

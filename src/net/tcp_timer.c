@@ -151,13 +151,21 @@ static void tcp_rto_expired(struct tcp_conn *c)
 	c->dupacks = 0;
 	tcp_sack_clear(&c->sack);
 	tcp_output(c);
-	tcp_rto_restart(c);
+	/*
+	 * A window the peer closed lets nothing go: the persist timer, which
+	 * tcp_output() armed, probes it instead, and the connection stays open
+	 * for as long as the probes are answered (RFC 1122 4.2.2.17).
+	 */
+	if (c->snd_nxt == c->snd_una && c->snd_wnd == 0)
+		tcp_rto_stop(c);
+	else
+		tcp_rto_restart(c);
 }
 
 /* RFC 9293 3.8.6.1: probe a zero window, backing off like the RTO. */
 static void tcp_persist_expired(struct tcp_conn *c)
 {
-	if (c->snd_wnd != 0 || c->sndq_len == (c->snd_max - c->snd_una)) {
+	if (c->snd_wnd != 0 || c->sndq_len == (c->snd_nxt - c->snd_una)) {
 		/* Data waits on a window too small for SWS avoidance: the override timer. */
 		c->backoff = 0;
 		tcp_output_force(c);
