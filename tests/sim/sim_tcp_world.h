@@ -26,7 +26,7 @@
 #include "core/platform.h"
 #include "core/rng_seed.h"
 #include "core/sched.h"
-#include "core/sha256.h"
+#include "mist/sha256.h"
 #include "mist/buf.h"
 #include "mist/fiber.h"
 #include "mist/flow.h"
