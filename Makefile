@@ -20,7 +20,7 @@ endif
 BUILD ?= build
 ARCH := $(shell uname -m)
 
-TARGETS := posix-tap sim
+TARGETS := posix-tap sim pvh
 APPS := $(notdir $(wildcard apps/*))
 TARGET ?= posix-tap
 APP ?= hello
@@ -47,9 +47,11 @@ all: $(foreach t,$(TARGETS),$(foreach a,$(APPS),$(BUILD)/$(t)/$(a)))
 
 # --- per-target rules -------------------------------------------------------
 # $(1): target name. Variables from mk/target-$(1).mk:
-#   $(1)_SRCS     platform and target sources, compiled hosted
+#   $(1)_SRCS     platform and target sources, compiled hosted unless:
+#   $(1)_PLATFORM_FREESTANDING  non-empty: compile platform/ freestanding too
 #   $(1)_CFLAGS   extra compiler flags for every object of the target
 #   $(1)_LDFLAGS  extra link flags
+#   $(1)_POSTLINK a command run on each program after linking (may be empty)
 define target_rules
 $(1)_OBJS := $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS) $$($(1)_SRCS))
 $(1)_LIB := $(BUILD)/$(1)/libmist.a
@@ -71,7 +73,11 @@ $(BUILD)/$(1)/obj/apps/%.c.o: apps/%.c
 	$$(CC) $(COMMON_CFLAGS) $(FREESTANDING) $$($(1)_CFLAGS) -c $$< -o $$@
 $(BUILD)/$(1)/obj/platform/%.c.o: platform/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $(COMMON_CFLAGS) $(HOSTED) $$($(1)_CFLAGS) -c $$< -o $$@
+	$$(CC) $(COMMON_CFLAGS) $$(if $$($(1)_PLATFORM_FREESTANDING),$(FREESTANDING),$(HOSTED)) \
+		$$($(1)_CFLAGS) -c $$< -o $$@
+$(BUILD)/$(1)/obj/platform/%.S.o: platform/%.S
+	@mkdir -p $$(@D)
+	$$(CC) $(COMMON_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
 $(BUILD)/$(1)/obj/tests/%.c.o: tests/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $(COMMON_CFLAGS) $(HOSTED) $$($(1)_CFLAGS) -c $$< -o $$@
@@ -84,6 +90,7 @@ endef
 define app_rule
 $(BUILD)/$(1)/$(2): $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$$(wildcard apps/$(2)/*.c)) $$($(1)_LIB)
 	$$(CC) $$($(1)_CFLAGS) $$^ $$($(1)_LDFLAGS) -o $$@
+	$$($(1)_POSTLINK)
 endef
 
 $(foreach t,$(TARGETS) san,$(eval $(call target_rules,$(t))))
@@ -110,8 +117,11 @@ check-sim: $(SIM_TESTS) $(BUILD)/sim/hello
 	@BUILD=$(BUILD) scripts/run-tests $(SIM_TESTS) tests/sim/*.sh
 
 # Real peers: the Linux kernel's stack and real tools against Mist on a TAP
-# device, each test in network namespaces it creates (needs root).
-check-integration: $(BUILD)/posix-tap/udp-echo $(BUILD)/posix-tap/echo $(BUILD)/posix-tap/bulk
+# device, each test in network namespaces it creates (needs root); and the
+# pvh images under QEMU. Target makefiles add what they need to
+# INTEGRATION_IMAGES.
+check-integration: $(BUILD)/posix-tap/udp-echo $(BUILD)/posix-tap/echo $(BUILD)/posix-tap/bulk \
+	$(INTEGRATION_IMAGES)
 	MIST_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/integration
 
 # Every target and app with gcc and with clang, warnings as errors.
