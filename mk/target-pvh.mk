@@ -31,15 +31,11 @@ pvh_POSTLINK = cp $@ $@.debug && objcopy --strip-all $@ && \
 # Test images, built only for the integration tests (tests/pvh/<name>.c
 # becomes $(BUILD)/pvh/test-<name>), so that `make` does not ship them.
 PVH_TEST_IMAGES := $(patsubst tests/pvh/%.c,$(BUILD)/pvh/test-%,$(wildcard tests/pvh/*.c))
-# The test images define mist_app_options; gcc's LTO then warns that the
-# core's one-entry weak default (src/core/boot.c) has another size. The
-# image's definition is the one kept, as intended.
-PVH_TEST_LDFLAGS := $(if $(filter gcc%,$(notdir $(CC))),-Wno-lto-type-mismatch)
 INTEGRATION_IMAGES += $(BUILD)/pvh/hello $(BUILD)/pvh/udp-echo $(PVH_TEST_IMAGES)
 
 $(BUILD)/pvh/obj/tests/pvh/%.c.o: tests/pvh/%.c
 	@mkdir -p $(@D)
 	$(CC) $(COMMON_CFLAGS) $(FREESTANDING) $(pvh_CFLAGS) -c $< -o $@
 $(BUILD)/pvh/test-%: $(BUILD)/pvh/obj/tests/pvh/%.c.o $(BUILD)/pvh/libmist.a
-	$(CC) $(pvh_CFLAGS) $^ $(pvh_LDFLAGS) $(PVH_TEST_LDFLAGS) -o $@
+	$(CC) $(pvh_CFLAGS) $^ $(pvh_LDFLAGS) -o $@
 	$(pvh_POSTLINK)

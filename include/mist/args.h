@@ -57,7 +57,9 @@ struct mist_option {
  * An application that takes flags of its own defines this array, ended by an
  * entry whose name is NULL. Values are stored before mist_main() runs; a flag
  * not given leaves its storage untouched, so initialise it to the default.
+ * The declaration is weak: without a definition the address is NULL, which
+ * the parser takes as no options.
  */
-extern const struct mist_option mist_app_options[];
+extern const struct mist_option mist_app_options[] __attribute__((weak));
 
 #endif

@@ -9,7 +9,7 @@
 #include "base/compiler.h"
 #include "base/str.h"
 #include "core/platform.h"
-#include "core/sha256.h"
+#include "mist/sha256.h"
 #include "cpu.h"
 #include "io.h"
 #include "pvh_internal.h"

@@ -15,9 +15,6 @@
 
 #define BOOT_SEED_LEN 32
 
-/* The application options when the application defines none. */
-__attribute__((weak)) const struct mist_option mist_app_options[] = {{.name = NULL}};
-
 struct boot_main {
 	struct mist_env env;
 	int result;
