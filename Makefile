@@ -2,7 +2,7 @@
 #
 #   make                            every app for every target
 #   make TARGET=posix-tap APP=hello build/posix-tap/hello
-#   make run                        build and run the main demo
+#   make run                        boot the echo unikernel under QEMU
 #   make check                      every test (unit, sim, both compilers)
 #   make check-unit | check-sim | check-integration   one group of tests
 #   make bench                      benchmarks (figures, not pass/fail)
@@ -144,8 +144,12 @@ bench: $(BENCHES) $(BUILD)/posix-tap/udp-echo $(BUILD)/posix-tap/echo $(BUILD)/p
 	@echo "== bench/tcp_bench.sh"; bench/tcp_bench.sh
 
 # --- the main job -------------------------------------------------------------
-run: deps $(BUILD)/posix-tap/hello
-	$(BUILD)/posix-tap/hello
+# The seed's echo server as a unikernel under QEMU, reachable on localhost.
+RUN_PORT ?= 8081
+run: deps $(BUILD)/pvh/echo
+	@echo "run: booting $(BUILD)/pvh/echo; from another terminal: nc 127.0.0.1 $(RUN_PORT)"
+	@echo "run: Ctrl-C stops it"
+	scripts/mist-run --hostfwd=tcp:$(RUN_PORT):8081 $(BUILD)/pvh/echo -- --ipv4=10.0.2.15/24
 
 deps:
 	@scripts/deps

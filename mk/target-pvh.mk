@@ -31,7 +31,7 @@ pvh_POSTLINK = cp $@ $@.debug && objcopy --strip-all $@ && \
 # Test images, built only for the integration tests (tests/pvh/<name>.c
 # becomes $(BUILD)/pvh/test-<name>), so that `make` does not ship them.
 PVH_TEST_IMAGES := $(patsubst tests/pvh/%.c,$(BUILD)/pvh/test-%,$(wildcard tests/pvh/*.c))
-INTEGRATION_IMAGES += $(BUILD)/pvh/hello $(BUILD)/pvh/udp-echo $(PVH_TEST_IMAGES)
+INTEGRATION_IMAGES += $(BUILD)/pvh/hello $(BUILD)/pvh/udp-echo $(BUILD)/pvh/echo $(PVH_TEST_IMAGES)
 
 $(BUILD)/pvh/obj/tests/pvh/%.c.o: tests/pvh/%.c
 	@mkdir -p $(@D)
