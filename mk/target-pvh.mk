@@ -9,11 +9,14 @@
 # crash report's backtrace follows them. The stack protector reads a global
 # guard (stack_protector.c), since there is no thread pointer for the
 # default %fs:40. -Os: udp-echo must stay within 64 KB.
+# gcc: one LTO partition, for the smallest image (and no note about
+# compiling partitions serially); clang has no such option.
+PVH_LTO_PARTITION := $(if $(filter clang%,$(notdir $(CC))),,-flto-partition=one)
 pvh_SRCS := $(wildcard platform/pvh/*.c platform/pvh/*.S) src/base/libc.c
 pvh_PLATFORM_FREESTANDING := yes
 pvh_CFLAGS := -Os -mno-red-zone -fno-pic -fno-pie -mcmodel=small -fno-omit-frame-pointer \
 	-mstack-protector-guard=global -fno-asynchronous-unwind-tables \
-	-ffunction-sections -fdata-sections -flto
+	-ffunction-sections -fdata-sections -flto $(PVH_LTO_PARTITION)
 pvh_LDFLAGS := -nostdlib -static -Wl,-T,platform/pvh/pvh.ld -Wl,--gc-sections \
 	-Wl,-z,max-page-size=0x10 -Wl,-z,noexecstack -Wl,--build-id=none
 

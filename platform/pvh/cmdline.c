@@ -28,33 +28,6 @@ static bool has_prefix(const char *word, const char *prefix)
 	return mist_strncmp(word, prefix, mist_strlen(prefix)) == 0;
 }
 
-/* A number with an optional binary suffix K, M or G, as Linux's memparse() takes. */
-static int parse_size(const char *s, size_t len, uint64_t *out)
-{
-	unsigned shift = 0;
-	if (len > 0) {
-		switch (s[len - 1]) {
-		case 'k':
-		case 'K':
-			shift = 10;
-			break;
-		case 'm':
-		case 'M':
-			shift = 20;
-			break;
-		case 'g':
-		case 'G':
-			shift = 30;
-			break;
-		}
-	}
-	if (shift != 0)
-		len--;
-	if (mist_parse_u64(s, len, UINT64_MAX >> shift, out) != 0)
-		return MIST_EINVAL;
-	*out <<= shift;
-	return 0;
-}
 
 /* Position of `c` in s[0..len), or len. */
 static size_t find(const char *s, size_t len, char c)
@@ -81,7 +54,7 @@ static int parse_virtio_mmio(const char *s, struct pvh_virtio_mmio *dev)
 	size_t id = find(irq, irq_len, ':');
 	uint64_t size, addr, gsi, unused_id;
 
-	if (parse_size(s, at, &size) != 0 || size == 0 ||
+	if (mist_parse_size(s, at, &size) != 0 || size == 0 ||
 	    mist_parse_u64(base, base_len, UINT64_MAX - size, &addr) != 0 ||
 	    mist_parse_u64(irq, id, GSI_MAX, &gsi) != 0 ||
 	    (id < irq_len &&

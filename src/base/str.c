@@ -340,3 +340,31 @@ int mist_parse_mac(const char *s, size_t len, uint8_t mac[6])
 	mist_memcpy(mac, tmp, sizeof(tmp));
 	return 0;
 }
+
+int mist_parse_size(const char *s, size_t len, uint64_t *out)
+{
+	unsigned shift = 0;
+	if (len > 0) {
+		switch (s[len - 1]) {
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		}
+	}
+	if (shift != 0)
+		len--;
+	uint64_t n;
+	if (mist_parse_u64(s, len, UINT64_MAX >> shift, &n) != 0)
+		return MIST_EINVAL;
+	*out = n << shift;
+	return 0;
+}

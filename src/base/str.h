@@ -48,6 +48,13 @@ void mist_explicit_bzero(void *p, size_t n);
 int mist_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 
 /*
+ * Parses s[0..len) as a decimal number with an optional binary suffix K, M or
+ * G (either case), as Linux's memparse() takes them. Returns 0, or
+ * MIST_EINVAL when it is not one or does not fit in 64 bits.
+ */
+int mist_parse_size(const char *s, size_t len, uint64_t *out);
+
+/*
  * Parses a dotted-quad IPv4 address from the whole of `s[0..len)` into
  * addr[4] (network byte order). Returns 0 or MIST_EINVAL.
  */

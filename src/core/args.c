@@ -157,34 +157,6 @@ static enum mist_args_result parse_common(const struct word *w, enum common_flag
 	return MIST_ARGS_OK;
 }
 
-/* Binary multiples for MIST_OPT_SIZE. */
-static int parse_size(const char *s, size_t len, uint64_t *out)
-{
-	unsigned shift = 0;
-	if (len > 0) {
-		switch (s[len - 1]) {
-		case 'k':
-		case 'K':
-			shift = 10;
-			break;
-		case 'm':
-		case 'M':
-			shift = 20;
-			break;
-		case 'g':
-		case 'G':
-			shift = 30;
-			break;
-		}
-	}
-	if (shift != 0)
-		len--;
-	uint64_t n;
-	if (mist_parse_u64(s, len, UINT64_MAX >> shift, &n) != 0)
-		return MIST_EINVAL;
-	*out = n << shift;
-	return 0;
-}
 
 /* Parses one platform or application flag. */
 static enum mist_args_result parse_option(const struct word *w, const struct mist_option *o,
@@ -207,7 +179,7 @@ static enum mist_args_result parse_option(const struct word *w, const struct mis
 	case MIST_OPT_SIZE: {
 		int err = o->kind == MIST_OPT_U64
 		                  ? mist_parse_u64(w->value, w->value_len, UINT64_MAX, &n)
-		                  : parse_size(w->value, w->value_len, &n);
+		                  : mist_parse_size(w->value, w->value_len, &n);
 		if (err != 0 || n < o->min || (o->max != 0 && n > o->max)) {
 			if (o->max != 0)
 				mist_snprintf(
