@@ -20,7 +20,7 @@ endif
 BUILD ?= build
 ARCH := $(shell uname -m)
 
-TARGETS := posix-tap sim
+TARGETS := posix-tap posix-socket sim
 APPS := $(notdir $(wildcard apps/*))
 TARGET ?= posix-tap
 APP ?= hello
@@ -36,8 +36,9 @@ HOSTED := -D_GNU_SOURCE
 
 BASE_SRCS := $(filter-out src/base/libc.c,$(wildcard src/base/*.c))
 CORE_SRCS := $(wildcard src/core/*.c) src/core/switch-$(ARCH).S
+# Mist's own network stack: what a target links unless it names another.
 STACK_SRCS := $(wildcard src/wire/*.c src/dev/*.c src/net/*.c)
-LIB_SRCS := $(BASE_SRCS) $(CORE_SRCS) $(STACK_SRCS)
+LIB_SRCS := $(BASE_SRCS) $(CORE_SRCS)
 
 include $(wildcard mk/target-*.mk)
 
@@ -47,11 +48,13 @@ all: $(foreach t,$(TARGETS),$(foreach a,$(APPS),$(BUILD)/$(t)/$(a)))
 
 # --- per-target rules -------------------------------------------------------
 # $(1): target name. Variables from mk/target-$(1).mk:
-#   $(1)_SRCS     platform and target sources, compiled hosted
-#   $(1)_CFLAGS   extra compiler flags for every object of the target
-#   $(1)_LDFLAGS  extra link flags
+#   $(1)_SRCS        platform and target sources, compiled hosted
+#   $(1)_STACK_SRCS  the network stack, if not Mist's own ($(STACK_SRCS))
+#   $(1)_CFLAGS      extra compiler flags for every object of the target
+#   $(1)_LDFLAGS     extra link flags
 define target_rules
-$(1)_OBJS := $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS) $$($(1)_SRCS))
+$(1)_STACK_SRCS ?= $(STACK_SRCS)
+$(1)_OBJS := $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS) $$($(1)_STACK_SRCS) $$($(1)_SRCS))
 $(1)_LIB := $(BUILD)/$(1)/libmist.a
 
 # One archive per target: a program pulls in only the objects it uses, so a
@@ -96,10 +99,17 @@ $(foreach t,$(TARGETS),$(foreach a,$(APPS),$(eval $(call app_rule,$(t),$(a)))))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/san/%,$(wildcard tests/unit/test_*.c))
 SIM_TESTS := $(patsubst tests/sim/%.c,$(BUILD)/san/%,$(wildcard tests/sim/sim_*.c))
 
+# Programs that drive the socket stack through the application API, on the
+# posix-socket target; tests/integration runs them in a namespace.
+SOCK_TESTS := $(patsubst tests/sock/%.c,$(BUILD)/posix-socket/%,$(wildcard tests/sock/sock_*.c))
+
 $(BUILD)/san/test_%: $(BUILD)/san/obj/tests/unit/test_%.c.o $(san_LIB)
 	$(CC) $(san_CFLAGS) $^ $(san_LDFLAGS) -lcmocka -o $@
 $(BUILD)/san/sim_%: $(BUILD)/san/obj/tests/sim/sim_%.c.o $(san_LIB)
 	$(CC) $(san_CFLAGS) $^ $(san_LDFLAGS) -o $@
+$(BUILD)/posix-socket/sock_%: $(BUILD)/posix-socket/obj/tests/sock/sock_%.c.o \
+	$(posix-socket_LIB)
+	$(CC) $(posix-socket_CFLAGS) $^ $(posix-socket_LDFLAGS) -o $@
 
 check: deps check-build check-unit check-sim fuzz-short check-integration
 
@@ -110,8 +120,10 @@ check-sim: $(SIM_TESTS) $(BUILD)/sim/hello
 	@BUILD=$(BUILD) scripts/run-tests $(SIM_TESTS) tests/sim/*.sh
 
 # Real peers: the Linux kernel's stack and real tools against Mist on a TAP
-# device, each test in network namespaces it creates (needs root).
-check-integration: $(BUILD)/posix-tap/udp-echo
+# device and on host sockets, each test in network namespaces it creates
+# (needs root).
+check-integration: $(foreach t,posix-tap posix-socket,$(BUILD)/$(t)/echo $(BUILD)/$(t)/udp-echo) \
+	$(SOCK_TESTS)
 	MIST_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/integration
 
 # Every target and app with gcc and with clang, warnings as errors.
@@ -127,10 +139,11 @@ BENCHES := $(patsubst bench/%.c,$(BUILD)/posix-tap/bench-%,$(wildcard bench/*.c)
 $(BUILD)/posix-tap/bench-%: $(BUILD)/posix-tap/obj/bench/%.c.o $(posix-tap_LIB)
 	$(CC) $^ $(posix-tap_LDFLAGS) -o $@
 
-# The network benchmark needs root: it builds namespaces, a TAP and a veth pair.
-bench: $(BENCHES) $(BUILD)/posix-tap/udp-echo
+# The network benchmarks need root: they build namespaces, a TAP and a veth pair.
+bench: $(BENCHES) $(BUILD)/posix-tap/udp-echo $(BUILD)/posix-socket/echo
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/net_echo.sh"; bench/net_echo.sh
+	@echo "== bench/sock_echo.sh"; bench/sock_echo.sh
 
 # --- the main job -------------------------------------------------------------
 run: deps $(BUILD)/posix-tap/hello
