@@ -20,7 +20,7 @@ endif
 BUILD ?= build
 ARCH := $(shell uname -m)
 
-TARGETS := posix-tap sim pvh
+TARGETS := posix-tap posix-socket sim pvh
 APPS := $(notdir $(wildcard apps/*))
 TARGET ?= posix-tap
 APP ?= hello
@@ -36,8 +36,9 @@ HOSTED := -D_GNU_SOURCE
 
 BASE_SRCS := $(filter-out src/base/libc.c,$(wildcard src/base/*.c))
 CORE_SRCS := $(wildcard src/core/*.c) src/core/switch-$(ARCH).S
+# Mist's own network stack: what a target links unless it names another.
 STACK_SRCS := $(wildcard src/wire/*.c src/dev/*.c src/net/*.c)
-LIB_SRCS := $(BASE_SRCS) $(CORE_SRCS) $(STACK_SRCS)
+LIB_SRCS := $(BASE_SRCS) $(CORE_SRCS)
 
 include $(wildcard mk/target-*.mk)
 
@@ -47,13 +48,15 @@ all: $(foreach t,$(TARGETS),$(foreach a,$(APPS),$(BUILD)/$(t)/$(a)))
 
 # --- per-target rules -------------------------------------------------------
 # $(1): target name. Variables from mk/target-$(1).mk:
-#   $(1)_SRCS     platform and target sources, compiled hosted unless:
+#   $(1)_SRCS        platform and target sources, compiled hosted unless:
 #   $(1)_PLATFORM_FREESTANDING  non-empty: compile platform/ freestanding too
-#   $(1)_CFLAGS   extra compiler flags for every object of the target
-#   $(1)_LDFLAGS  extra link flags
-#   $(1)_POSTLINK a command run on each program after linking (may be empty)
+#   $(1)_STACK_SRCS  the network stack, if not Mist's own ($(STACK_SRCS))
+#   $(1)_CFLAGS      extra compiler flags for every object of the target
+#   $(1)_LDFLAGS     extra link flags
+#   $(1)_POSTLINK    a command run on each program after linking (may be empty)
 define target_rules
-$(1)_OBJS := $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS) $$($(1)_SRCS))
+$(1)_STACK_SRCS ?= $(STACK_SRCS)
+$(1)_OBJS := $$(patsubst %,$(BUILD)/$(1)/obj/%.o,$(LIB_SRCS) $$($(1)_STACK_SRCS) $$($(1)_SRCS))
 $(1)_LIB := $(BUILD)/$(1)/libmist.a
 
 # One archive per target: a program pulls in only the objects it uses, so a
@@ -103,10 +106,17 @@ $(foreach t,$(TARGETS),$(foreach a,$(APPS),$(eval $(call app_rule,$(t),$(a)))))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/san/%,$(wildcard tests/unit/test_*.c))
 SIM_TESTS := $(patsubst tests/sim/%.c,$(BUILD)/san/%,$(wildcard tests/sim/sim_*.c))
 
+# Programs that drive the socket stack through the application API, on the
+# posix-socket target; tests/integration runs them in a namespace.
+SOCK_TESTS := $(patsubst tests/sock/%.c,$(BUILD)/posix-socket/%,$(wildcard tests/sock/sock_*.c))
+
 $(BUILD)/san/test_%: $(BUILD)/san/obj/tests/unit/test_%.c.o $(san_LIB)
 	$(CC) $(san_CFLAGS) $^ $(san_LDFLAGS) -lcmocka -o $@
 $(BUILD)/san/sim_%: $(BUILD)/san/obj/tests/sim/sim_%.c.o $(san_LIB)
 	$(CC) $(san_CFLAGS) $^ $(san_LDFLAGS) -o $@
+$(BUILD)/posix-socket/sock_%: $(BUILD)/posix-socket/obj/tests/sock/sock_%.c.o \
+	$(posix-socket_LIB)
+	$(CC) $(posix-socket_CFLAGS) $^ $(posix-socket_LDFLAGS) -o $@
 
 check: deps check-build check-unit check-sim fuzz-short check-integration
 
@@ -117,11 +127,11 @@ check-sim: $(SIM_TESTS) $(BUILD)/sim/hello
 	@BUILD=$(BUILD) scripts/run-tests $(SIM_TESTS) tests/sim/*.sh
 
 # Real peers: the Linux kernel's stack and real tools against Mist on a TAP
-# device, each test in network namespaces it creates (needs root); and the
-# pvh images under QEMU. Target makefiles add what they need to
-# INTEGRATION_IMAGES.
-check-integration: $(BUILD)/posix-tap/udp-echo $(BUILD)/posix-tap/echo $(BUILD)/posix-tap/bulk \
-	$(INTEGRATION_IMAGES)
+# device and on host sockets, each test in network namespaces it creates
+# (needs root); and the pvh images under QEMU. Target makefiles add what
+# they need to INTEGRATION_IMAGES.
+check-integration: $(foreach t,posix-tap posix-socket,$(foreach a,echo udp-echo bulk,$(BUILD)/$(t)/$(a))) \
+	$(SOCK_TESTS) $(INTEGRATION_IMAGES)
 	MIST_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/integration
 
 # Every target and app with gcc and with clang, warnings as errors.
@@ -138,10 +148,11 @@ $(BUILD)/posix-tap/bench-%: $(BUILD)/posix-tap/obj/bench/%.c.o $(posix-tap_LIB)
 	$(CC) $^ $(posix-tap_LDFLAGS) -o $@
 
 # The network benchmarks need root: they build namespaces, a TAP and a veth pair.
-bench: $(BENCHES) $(BUILD)/posix-tap/udp-echo $(BUILD)/posix-tap/echo $(BUILD)/posix-tap/bulk
+bench: $(BENCHES) $(foreach t,posix-tap posix-socket,$(foreach a,echo udp-echo bulk,$(BUILD)/$(t)/$(a)))
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/net_echo.sh"; bench/net_echo.sh
 	@echo "== bench/tcp_bench.sh"; bench/tcp_bench.sh
+	@echo "== bench/sock_echo.sh"; bench/sock_echo.sh
 
 # --- the main job -------------------------------------------------------------
 # The seed's echo server as a unikernel under QEMU, reachable on localhost.
