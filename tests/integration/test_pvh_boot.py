@@ -48,7 +48,7 @@ def test_hello_prints_and_exits_0(machine):
 
 
 def test_null_write_reports_a_page_fault_at_address_0():
-    status, out = boot("test-crash", "--fault=null")
+    status, out = boot("test-crash", "--crash=null")
     assert status == EXIT_CRASH, out
     assert "pvh: crash: vector 14 (page fault), error code 0x2" in out, out
     assert re.search(r"cr2 0x0{16}\b", out), out
@@ -57,7 +57,7 @@ def test_null_write_reports_a_page_fault_at_address_0():
 
 
 def test_stack_overflow_hits_the_guard_page():
-    status, out = boot("test-crash", "--fault=stack")
+    status, out = boot("test-crash", "--crash=stack")
     assert status == EXIT_CRASH, out
     assert "pvh: crash: vector 14 (page fault)" in out, out
     m = re.search(r"stack overflow: 0x([0-9a-f]+) is in the guard page under a stack", out)
@@ -67,14 +67,14 @@ def test_stack_overflow_hits_the_guard_page():
 
 
 def test_smashed_canary_is_caught_by_the_stack_protector():
-    status, out = boot("test-crash", "--fault=smash")
+    status, out = boot("test-crash", "--crash=smash")
     assert status == EXIT_CRASH, out
     assert "pvh: crash: stack smashing detected" in out, out
     assert "backtrace:" in out, out
 
 
 def test_invalid_opcode_is_reported():
-    status, out = boot("test-crash", "--fault=ud2")
+    status, out = boot("test-crash", "--crash=ud2")
     assert status == EXIT_CRASH, out
     assert "pvh: crash: vector 6 (invalid opcode)" in out, out
 

@@ -3,22 +3,22 @@
  * (tests/integration/test_pvh_boot.py) can check the pvh platform's crash
  * reports and exit statuses. Built only for pvh, as build/pvh/test-crash.
  *
- *   --fault=null    writes through a NULL pointer: page fault, CR2 0
- *   --fault=stack   recurses in a fiber until its stack's guard page
- *   --fault=smash   overwrites a local array and returns: stack protector
- *   --fault=ud2     executes an invalid instruction
+ *   --crash=null    writes through a NULL pointer: page fault, CR2 0
+ *   --crash=stack   recurses in a fiber until its stack's guard page
+ *   --crash=smash   overwrites a local array and returns: stack protector
+ *   --crash=ud2     executes an invalid instruction
  *   --exit=N        ends with mist_exit(N) instead, N in 0..255
  */
 #include <mist/mist.h>
 
-static const char *fault;
+static const char *crash;
 static uint64_t exit_status = UINT64_MAX;
 
 const struct mist_option mist_app_options[] = {
-        {.name = "fault",
+        {.name = "crash",
          .kind = MIST_OPT_STRING,
-         .value = &fault,
-         .help = "--fault=KIND           null, stack, smash or ud2"},
+         .value = &crash,
+         .help = "--crash=KIND           null, stack, smash or ud2"},
         {.name = "exit",
          .kind = MIST_OPT_U64,
          .value = &exit_status,
@@ -29,7 +29,7 @@ const struct mist_option mist_app_options[] = {
 
 static bool fault_is(const char *name)
 {
-	const char *a = fault, *b = name;
+	const char *a = crash, *b = name;
 	while (*a != '\0' && *a == *b)
 		a++, b++;
 	return *a == *b;
@@ -91,7 +91,7 @@ int mist_main(struct mist_env *env)
 		mist_exit((int)exit_status);
 	}
 	if (fault == NULL) {
-		mist_error("give --fault=KIND or --exit=N");
+		mist_error("give --crash=KIND or --exit=N");
 		return MIST_EINVAL;
 	}
 	struct mist_fiber *f = mist_fiber_spawn("crash", crash, NULL, 0);
