@@ -11,13 +11,13 @@
  */
 #include <mist/mist.h>
 
-static const char *crash;
+static const char *crash_kind;
 static uint64_t exit_status = UINT64_MAX;
 
 const struct mist_option mist_app_options[] = {
         {.name = "crash",
          .kind = MIST_OPT_STRING,
-         .value = &crash,
+         .value = &crash_kind,
          .help = "--crash=KIND           null, stack, smash or ud2"},
         {.name = "exit",
          .kind = MIST_OPT_U64,
@@ -27,9 +27,9 @@ const struct mist_option mist_app_options[] = {
         {.name = NULL},
 };
 
-static bool fault_is(const char *name)
+static bool crash_is(const char *name)
 {
-	const char *a = crash, *b = name;
+	const char *a = crash_kind, *b = name;
 	while (*a != '\0' && *a == *b)
 		a++, b++;
 	return *a == *b;
@@ -71,16 +71,16 @@ __attribute__((noinline)) static void smash(void)
 
 static void crash(void *arg)
 {
-	mist_log("fault: %s", fault);
-	if (fault_is("null"))
+	mist_log("crash: %s", crash_kind);
+	if (crash_is("null"))
 		write_null();
-	else if (fault_is("stack"))
+	else if (crash_is("stack"))
 		mist_log("recursed %u", recurse(0));
-	else if (fault_is("smash"))
+	else if (crash_is("smash"))
 		smash();
-	else if (fault_is("ud2"))
+	else if (crash_is("ud2"))
 		__builtin_trap();
-	mist_error("no such fault, or it did not crash: %s", fault);
+	mist_error("no such fault, or it did not crash: %s", crash_kind);
 	mist_exit(1);
 }
 
@@ -90,7 +90,7 @@ int mist_main(struct mist_env *env)
 		mist_log("exiting with status %u", (unsigned)exit_status);
 		mist_exit((int)exit_status);
 	}
-	if (fault == NULL) {
+	if (crash_kind == NULL) {
 		mist_error("give --crash=KIND or --exit=N");
 		return MIST_EINVAL;
 	}
