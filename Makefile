@@ -148,11 +148,16 @@ $(BUILD)/posix-tap/bench-%: $(BUILD)/posix-tap/obj/bench/%.c.o $(posix-tap_LIB)
 	$(CC) $^ $(posix-tap_LDFLAGS) -o $@
 
 # The network benchmarks need root: they build namespaces, a TAP and a veth pair.
+# The pvh ones boot images under QEMU (KVM when usable, else TCG) and build them.
 bench: $(BENCHES) $(foreach t,posix-tap posix-socket,$(foreach a,echo udp-echo bulk,$(BUILD)/$(t)/$(a)))
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/net_echo.sh"; bench/net_echo.sh
 	@echo "== bench/tcp_bench.sh"; bench/tcp_bench.sh
 	@echo "== bench/sock_echo.sh"; bench/sock_echo.sh
+	@echo "== bench/pvh_boot.sh"; bench/pvh_boot.sh
+	@echo "== bench/pvh_idle.sh"; bench/pvh_idle.sh
+	@echo "== bench/pvh_net.sh"; BUILD=$(BUILD) bench/pvh_net.sh
+	@echo "== bench/pvh_tcp.sh"; BUILD=$(BUILD) bench/pvh_tcp.sh
 
 # --- the main job -------------------------------------------------------------
 # The seed's echo server as a unikernel under QEMU, reachable on localhost.
