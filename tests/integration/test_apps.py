@@ -11,140 +11,32 @@ too, with the app at MIST_IP and the clients at PEER_IP:
     MIST_IP (--ipv4); both addresses sit on a veth pair inside the
     namespace, so the connection runs over its loopback.
 """
-import asyncio
 import hashlib
-import os
 import random
 import re
-import signal
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
 
-from conftest import MIST_IP, MIST_MAC, PEER_IP, PREFIX, ROOT, TAP, Netns, _die_with_parent, \
-    parse_stats
+from conftest import BUILD, MIST_IP, MIST_MAC, PEER_IP, TAP, PosixSocket, PosixTap, built
 
-BUILD = ROOT / os.environ.get("MIST_BUILD", "build")
-TARGETS = ["posix-tap", "posix-socket"]
+PLACEMENTS = {"posix-tap": PosixTap, "posix-socket": PosixSocket}
 ECHO_PORT = 8081
-READY_RE = re.compile(r"echoing (TCP|UDP) on port \d+")
+READY = r"echoing (TCP|UDP) on port \d+"
 
 
-class App:
-    """build/<target>/<app> serving in a fresh namespace. run()/python() run
-    clients in that namespace; stop() ends the app with SIGTERM and returns
-    its counters."""
-
-    def __init__(self, target, app, workdir):
-        self.target = target
-        self.binary = BUILD / target / app
-        if not self.binary.exists():
-            pytest.fail(f"{self.binary} missing: run `make {self.binary.relative_to(ROOT)}`")
-        self.log_path = Path(workdir) / f"{app}-{target}.stderr"
-        self.ns = Netns()
-        self.proc = None
-        self.returncode = None
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-
-    def _start(self):
-        if self.target == "posix-tap":
-            args = [f"--tap={TAP}", f"--ipv4={MIST_IP}/{PREFIX}", f"--mac={MIST_MAC}"]
-        else:
-            self.ns.run(["ip", "link", "add", "mist-peer", "type", "veth", "peer", "name",
-                         "mist-app"])
-            self.ns.run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX}", "dev", "mist-peer"])
-            self.ns.run(["ip", "addr", "add", f"{MIST_IP}/{PREFIX}", "dev", "mist-app"])
-            for dev in ("mist-peer", "mist-app"):
-                self.ns.run(["ip", "link", "set", dev, "up"])
-            args = [f"--ipv4={MIST_IP}/{PREFIX}"]
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.ns.cmd([str(self.binary), *args]),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self._log, preexec_fn=_die_with_parent)
-        if self.target == "posix-tap":
-            self._wait(lambda: self.ns.run(["ip", "link", "show", TAP],
-                                           check=False).returncode == 0, f"TAP {TAP}")
-            self.ns.run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX}", "dev", TAP])
-            self.ns.run(["ip", "link", "set", TAP, "up"])
-        self._wait(lambda: READY_RE.search(self.log()), "the app's ready line")
-
-    def _wait(self, cond, what, timeout=5):
-        deadline = time.monotonic() + timeout
-        while not cond():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.binary} exited {self.proc.returncode} at start:\n"
-                                     f"{self.log()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{what} did not appear within {timeout} s:\n{self.log()}")
-            time.sleep(0.02)
-
-    def log(self):
-        return self.log_path.read_text()
-
-    def wait_log(self, pattern, count=1, timeout=10):
-        """Waits until `pattern` (a regex) matches `count` log lines; returns the matches."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = re.findall(pattern, self.log(), re.MULTILINE)
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{len(found)} of {count} lines matching {pattern!r} "
-                                     f"after {timeout} s:\n{self.log()[-3000:]}")
-            time.sleep(0.02)
-
-    @property
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def run(self, argv, **kw):
-        return self.ns.run(argv, **kw)
-
-    def python(self, code, *args, **kw):
-        return self.ns.python(code, *args, **kw)
-
-    def stop(self, timeout=10):
-        """SIGTERM, wait; returns the counters. Idempotent."""
-        if self.proc is not None and self.returncode is None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-            self.returncode = self.proc.returncode
-            self._log.close()
-        return parse_stats(self.log()) if self.log_path.exists() else {}
-
-    def close(self):
-        try:
-            self.stop()
-        finally:
-            self.ns.delete()
-
-
-@pytest.fixture(params=TARGETS)
+@pytest.fixture(params=list(PLACEMENTS))
 def target(request):
     return request.param
 
 
 def _app(target, name, tmp_path):
-    app = App(target, name, tmp_path)
-    try:
+    """build/<target>/<name> serving in a fresh namespace for one test, which
+    it must survive and then end with status 0 on SIGTERM."""
+    with PLACEMENTS[target](BUILD / target / name, tmp_path, ready=READY) as app:
         yield app
         assert app.alive, f"{name} died during the test:\n{app.log()[-3000:]}"
         app.stop()
         assert app.returncode == 0, f"{name} exited {app.returncode} on SIGTERM:\n{app.log()}"
-    finally:
-        app.close()
 
 
 @pytest.fixture
@@ -313,9 +205,7 @@ def test_udp_echo_line_through_socat(udp_echo):
 
 @pytest.mark.parametrize("flag", [f"--tap={TAP}", f"--mac={MIST_MAC}"])
 def test_posix_socket_refuses_device_flags(netns, flag):
-    binary = BUILD / "posix-socket" / "echo"
-    if not binary.exists():
-        pytest.fail(f"{binary} missing: run `make {binary.relative_to(ROOT)}`")
+    binary = built(BUILD / "posix-socket" / "echo")
     r = netns.run([str(binary), flag], check=False, timeout=10)
     assert r.returncode == 2, r.stderr
     assert f"{flag.split('=')[0]} is not accepted on the posix-socket target" in r.stderr

@@ -10,17 +10,14 @@ The accelerator is mist-run's choice (KVM when usable, else TCG);
 MIST_QEMU_ACCEL=tcg or =kvm forces one. No network: these images run
 without a network card.
 """
-import os
 import re
-import subprocess
+import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / os.environ.get("MIST_BUILD", "build") / "pvh"
-RUNNER = ROOT / "scripts" / "mist-run"
+from conftest import BUILD, Pvh
+
 TIMEOUT = 60
 
 # Status of a crash report (platform/pvh/pvh_internal.h: PVH_EXIT_CRASH).
@@ -28,15 +25,13 @@ EXIT_CRASH = 70
 
 
 def boot(image, *boot_args, machine="microvm"):
-    """Boots build/pvh/<image>; returns (exit status, console output)."""
-    path = BUILD / image
-    if not path.exists():
-        pytest.fail(f"{path} missing: run `make check-integration` or `make {path}`")
-    r = subprocess.run(
-        [str(RUNNER), f"--machine={machine}", f"--timeout={TIMEOUT}", str(path), "--",
-         *boot_args],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT + 10)
-    return r.returncode, r.stdout.replace("\r\n", "\n") + r.stderr
+    """Boots build/pvh/<image> until it exits; returns (exit status, console
+    output and the runner's messages)."""
+    with tempfile.TemporaryDirectory() as workdir, \
+            Pvh(BUILD / "pvh" / image, workdir, [f"--machine={machine}", f"--timeout={TIMEOUT}"],
+                boot_args) as vm:
+        vm.wait_exit(TIMEOUT + 10)
+        return vm.returncode, vm.log()
 
 
 @pytest.mark.parametrize("machine", ["microvm", "q35"])

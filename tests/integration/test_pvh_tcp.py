@@ -5,18 +5,15 @@ connections, the log lines of each connection), and with QEMU's user
 networking forwarding 127.0.0.1:PORT to it, the way `make run` starts it.
 """
 import socket
-import subprocess
-import time
 
 import pytest
 
-from conftest import ROOT, Netns, _die_with_parent
-from test_pvh_net import BOOT_TIMEOUT, MIST_RUN
+from conftest import BUILD, Pvh
 
-PVH_ECHO = ROOT / __import__("os").environ.get("MIST_BUILD", "build") / "pvh" / "echo"
-TAP = "mtap0"
+PVH_ECHO = BUILD / "pvh" / "echo"
 MIST_IP = "10.80.0.2"
 PEER_IP = "10.80.0.1"
+READY = r"echoing TCP on port"
 ECHO_PORT = 8081
 
 # Both ends at once: the client writes from one thread and reads in another.
@@ -62,79 +59,31 @@ print(bad)
 """
 
 
-class PvhEcho:
-    """build/pvh/echo under scripts/mist-run with `runner_args`, in `ns` (or the root namespace)."""
-
-    def __init__(self, runner_args, boot_args, console_path, ns=None):
-        self.ns = ns
-        self.console_path = console_path
-        self._console = open(console_path, "w")
-        argv = [str(MIST_RUN), *runner_args, str(PVH_ECHO), "--", *boot_args]
-        self.proc = subprocess.Popen(ns.cmd(argv) if ns else argv, stdin=subprocess.DEVNULL,
-                                     stdout=self._console, stderr=subprocess.STDOUT,
-                                     preexec_fn=_die_with_parent)
-        deadline = time.monotonic() + BOOT_TIMEOUT
-        while "echoing TCP on port" not in self.console:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise AssertionError(f"echo did not start:\n{self.console}")
-            time.sleep(0.05)
-
-    @property
-    def console(self):
-        return self.console_path.read_text(errors="replace")
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._console.close()
-
-
 @pytest.fixture(scope="module")
 def pvh_echo_tap(tmp_path_factory):
-    if not PVH_ECHO.exists():
-        pytest.fail(f"{PVH_ECHO} missing: run `make TARGET=pvh APP=echo` first")
-    ns = Netns()
-    echo = None
-    try:
-        ns.run(["ip", "tuntap", "add", "dev", TAP, "mode", "tap"])
-        ns.run(["ip", "addr", "add", f"{PEER_IP}/24", "dev", TAP])
-        ns.run(["ip", "link", "set", TAP, "up"])
-        echo = PvhEcho([f"--tap={TAP}"], [f"--ipv4={MIST_IP}/24"],
-                       tmp_path_factory.mktemp("pvh-tcp") / "console.txt", ns)
-        yield ns, echo
-    finally:
-        if echo is not None:
-            echo.close()
-        ns.delete()
+    """echo booted with virtio-net on a TAP whose kernel side is PEER_IP."""
+    with Pvh(PVH_ECHO, tmp_path_factory.mktemp("pvh-tcp"), [], [f"--ipv4={MIST_IP}/24"],
+             tap_peer=f"{PEER_IP}/24", ready=READY) as echo:
+        yield echo
 
 
 def test_20mb_echo_is_byte_exact(pvh_echo_tap):
-    ns, _ = pvh_echo_tap
-    r = ns.python(ECHO_CLIENT, MIST_IP, str(ECHO_PORT), str(20 << 20), timeout=240)
+    r = pvh_echo_tap.python(ECHO_CLIENT, MIST_IP, str(ECHO_PORT), str(20 << 20), timeout=240)
     assert r.stdout.split() == [str(20 << 20), "True"], r.stdout + r.stderr
 
 
 def test_100_concurrent_connections_each_get_their_own_echo(pvh_echo_tap):
-    ns, _ = pvh_echo_tap
-    r = ns.python(MANY_CLIENT, MIST_IP, str(ECHO_PORT), "100", timeout=120)
+    r = pvh_echo_tap.python(MANY_CLIENT, MIST_IP, str(ECHO_PORT), "100", timeout=120)
     assert r.stdout.strip() == "0", r.stdout + r.stderr
 
 
 def test_each_connection_is_logged_from_open_to_close(pvh_echo_tap):
-    ns, echo = pvh_echo_tap
-    ns.python(MANY_CLIENT, MIST_IP, str(ECHO_PORT), "3", timeout=60)
-    deadline = time.monotonic() + 10
-    while echo.console.count("Connection closed") < echo.console.count("From ") and \
-            time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert f"From {PEER_IP}:" in echo.console
-    assert echo.console.count("Connection closed") == echo.console.count("From ")
+    echo = pvh_echo_tap
+    echo.python(MANY_CLIENT, MIST_IP, str(ECHO_PORT), "3", timeout=60)
+    echo.wait_for(lambda: echo.log().count("Connection closed") >= echo.log().count("From "),
+                  "a close logged for each connection", 10)
+    assert f"From {PEER_IP}:" in echo.log()
+    assert echo.log().count("Connection closed") == echo.log().count("From ")
 
 
 def _free_port():
@@ -146,9 +95,8 @@ def _free_port():
 def test_user_networking_forwards_localhost_to_the_echo(tmp_path):
     """What `make run` does: QEMU user networking (restrict=on), 127.0.0.1:PORT forwarded."""
     port = _free_port()
-    echo = PvhEcho([f"--hostfwd=tcp:{port}:{ECHO_PORT}"], ["--ipv4=10.0.2.15/24"],
-                   tmp_path / "console.txt")
-    try:
+    with Pvh(PVH_ECHO, tmp_path, [f"--hostfwd=tcp:{port}:{ECHO_PORT}"], ["--ipv4=10.0.2.15/24"],
+             ready=READY):
         with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
             s.sendall(b"hello, unikernel\n")
             s.shutdown(socket.SHUT_WR)
@@ -159,5 +107,3 @@ def test_user_networking_forwards_localhost_to_the_echo(tmp_path):
                     break
                 got += b
         assert got == b"hello, unikernel\n"
-    finally:
-        echo.close()

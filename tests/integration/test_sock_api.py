@@ -6,15 +6,14 @@ absent (connect past its deadline) and 10.99.0.0/16 has no route
 (unreachable). The program prints one line per scenario; each becomes a
 test here, and a last one checks the exit and the teardown.
 """
-import os
 import re
 import subprocess
 
 import pytest
 
-from conftest import MIST_IP, PEER_IP, PREFIX, ROOT
+from conftest import BUILD, MIST_IP, PREFIX, Netns, add_veth_pair, built
 
-PROGRAM = ROOT / os.environ.get("MIST_BUILD", "build") / "posix-socket" / "sock_api"
+PROGRAM = BUILD / "posix-socket" / "sock_api"
 SCENARIOS = [
     "listen_checks_its_arguments",
     "write_writev_write_buf_echo_intact",
@@ -32,25 +31,15 @@ SCENARIOS = [
 def sock_api_run():
     """Runs the program once for the module; returns (stdout, stderr, status),
     the status "hung" when it had not ended after 30 s."""
-    from conftest import Netns
-
-    if not PROGRAM.exists():
-        pytest.fail(f"{PROGRAM} missing: run `make {PROGRAM.relative_to(ROOT)}`")
-    ns = Netns()
-    try:
-        ns.run(["ip", "link", "add", "mist-peer", "type", "veth", "peer", "name", "mist-app"])
-        ns.run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX}", "dev", "mist-peer"])
-        ns.run(["ip", "addr", "add", f"{MIST_IP}/{PREFIX}", "dev", "mist-app"])
-        for dev in ("mist-peer", "mist-app"):
-            ns.run(["ip", "link", "set", dev, "up"])
+    built(PROGRAM)
+    with Netns() as ns:
+        add_veth_pair(ns)
         try:
             r = ns.run([str(PROGRAM), f"--ipv4={MIST_IP}/{PREFIX}"], check=False, timeout=30)
             yield r.stdout, r.stderr, r.returncode
         except subprocess.TimeoutExpired as e:
             out, err = (x.decode() if isinstance(x, bytes) else x or "" for x in (e.stdout, e.stderr))
             yield out, err, "hung"
-    finally:
-        ns.delete()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -15,20 +15,16 @@ import array
 import hashlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import MIST_IP, MIST_MAC, PEER_IP, PREFIX, ROOT, TAP, Netns, _die_with_parent, \
-    parse_stats
+from conftest import BUILD, MIST_IP, PEER_IP, Netns, PosixTap, die_with_parent
 
-BIN = ROOT / os.environ.get("MIST_BUILD", "build") / "posix-tap"
-ECHO = BIN / "echo"
-BULK = BIN / "bulk"
+ECHO = BUILD / "posix-tap" / "echo"
+BULK = BUILD / "posix-tap" / "bulk"
 
 ECHO_PORT = 8081
 BULK_PORT = 8082
@@ -74,96 +70,17 @@ def file_sha256(path):
     return h.hexdigest()
 
 
-class MistApp:
-    """A Mist program on TAP mtap0 in a namespace (its own, or `ns`), the
-    kernel side addressed PEER_IP. stop() ends it with SIGTERM and returns
-    its counters as a dict {"layer.name": value}."""
-
-    def __init__(self, program, workdir, args=(), ns=None):
-        if not program.exists():
-            pytest.fail(f"{program} missing: run `make {program.relative_to(ROOT)}` first")
-        self.name = program.name
-        self.stderr_path = Path(workdir) / f"{self.name}.stderr"
-        self.own_ns = ns is None
-        self.ns = Netns() if ns is None else ns
-        self.proc = None
-        self.stats = None
-        self.returncode = None
-        try:
-            self._start(program, list(args))
-        except BaseException:
-            self.close()
-            raise
-
-    def _start(self, program, args):
-        self._stderr_file = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen(
-            self.ns.cmd([str(program), f"--tap={TAP}", f"--ipv4={MIST_IP}/{PREFIX}",
-                         f"--mac={MIST_MAC}", *args]),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr_file,
-            preexec_fn=_die_with_parent)
-        deadline = time.monotonic() + 5
-        while self.ns.run(["ip", "link", "show", TAP], check=False).returncode != 0:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited {self.proc.returncode} at start:\n"
-                                     f"{self.log()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"TAP {TAP} did not appear within 5 s")
-            time.sleep(0.02)
-        self.ns.run(["ip", "addr", "add", f"{PEER_IP}/{PREFIX}", "dev", TAP])
-        self.ns.run(["ip", "link", "set", TAP, "up"])
-
-    def log(self):
-        return self.stderr_path.read_text()
-
-    def wait_line(self, match, timeout):
-        """Waits for a transfer line of the log for which match(m) is true."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for m in LINE_RE.finditer(self.log()):
-                if match(m):
-                    return m
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"no such line in {self.name}'s log:\n{self.log()[-3000:]}")
-            time.sleep(0.05)
-
-    def wait_exit(self, timeout):
-        self.proc.wait(timeout=timeout)
-        return self.stop()
-
-    def stop(self, timeout=10):
-        """SIGTERM, wait, parse the counters. Idempotent."""
-        if self.stats is not None:
-            return self.stats
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-            self.returncode = self.proc.returncode
-            self._stderr_file.close()
-        self.stats = parse_stats(self.log())
-        return self.stats
-
-    def close(self):
-        try:
-            self.stop()
-        finally:
-            if self.own_ns:
-                self.ns.delete()
+def wait_line(app, match, timeout):
+    """Waits for a transfer line of app's log for which match(m) is true."""
+    return app.wait_for(lambda: next((m for m in LINE_RE.finditer(app.log()) if match(m)), None),
+                        "such a transfer line", timeout)
 
 
 def app_fixture(program, *args):
     @pytest.fixture(scope="module")
     def fixture(tmp_path_factory):
-        app = MistApp(program, tmp_path_factory.mktemp(program.name), args)
-        try:
+        with PosixTap(program, tmp_path_factory.mktemp(program.name), args) as app:
             yield app
-        finally:
-            app.close()
     return fixture
 
 
@@ -238,10 +155,7 @@ s.close()   # with a zero linger time: RST
 
 def test_echo_peer_abort_ends_connection_with_reset(echo):
     echo.ns.python(ABORT, MIST_IP, str(ECHO_PORT), timeout=20)
-    deadline = time.monotonic() + 5
-    while "Connection closed: connection reset" not in echo.log():
-        assert time.monotonic() < deadline, echo.log()[-2000:]
-        time.sleep(0.05)
+    echo.wait_log(r"Connection closed: connection reset", timeout=5)
     r = echo.ns.python(HALF_CLOSE, MIST_IP, str(ECHO_PORT), timeout=20)
     assert r.stdout.strip() == "half a conversation"
 
@@ -343,7 +257,7 @@ def test_nc_downloads_from_source(source, tmp_path, expected_download_sha):
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size == DOWNLOAD_BYTES
     assert file_sha256(out) == expected_download_sha
-    line = source.wait_line(lambda m: m[1] == "source" and m[3] == str(NC_PORT), 10)
+    line = wait_line(source, lambda m: m[1] == "source" and m[3] == str(NC_PORT), 10)
     assert int(line[4]) == DOWNLOAD_BYTES
     assert line[7] == expected_download_sha
 
@@ -357,7 +271,7 @@ def test_curl_downloads_from_source(source, tmp_path, expected_download_sha):
     assert r.returncode == 0, r.stderr
     assert r.stdout == f"200 {DOWNLOAD_BYTES}"
     assert file_sha256(out) == expected_download_sha
-    line = source.wait_line(lambda m: m[1] == "source" and m[3] == str(CURL_PORT), 10)
+    line = wait_line(source, lambda m: m[1] == "source" and m[3] == str(CURL_PORT), 10)
     assert line[7] == expected_download_sha
 
 
@@ -377,7 +291,7 @@ def test_kernel_sends_50mb_to_sink(sink):
                        timeout=TRANSFER_BOUND)
     port, sha, left = r.stdout.split()
     assert left == "0"
-    line = sink.wait_line(lambda m: m[1] == "sink" and m[3] == port, 10)
+    line = wait_line(sink, lambda m: m[1] == "sink" and m[3] == port, 10)
     assert int(line[4]) == SINK_BYTES
     assert line[7] == sha
 
@@ -399,19 +313,16 @@ def test_source_sends_to_kernel_nc(tmp_path, expected_download_sha):
             nc = subprocess.Popen(ns.cmd(["nc", "-l", "-w", str(TRANSFER_BOUND),
                                           str(KERNEL_SINK_PORT)]),
                                   stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.PIPE,
-                                  preexec_fn=_die_with_parent)
+                                  preexec_fn=die_with_parent)
         deadline = time.monotonic() + 5
         while f":{KERNEL_SINK_PORT} " not in ns.run(["ss", "-ltnH"]).stdout:
             assert time.monotonic() < deadline, "nc -l does not listen"
             time.sleep(0.02)
-        app = MistApp(BULK, tmp_path, ["--mode=source", f"--bytes={DOWNLOAD_BYTES}",
-                                       f"--peer={PEER_IP}:{KERNEL_SINK_PORT}"], ns=ns)
-        try:
+        with PosixTap(BULK, tmp_path, ["--mode=source", f"--bytes={DOWNLOAD_BYTES}",
+                                       f"--peer={PEER_IP}:{KERNEL_SINK_PORT}"], ns=ns) as app:
             app.wait_exit(TRANSFER_BOUND)
             assert app.returncode == 0, app.log()[-3000:]
-            line = app.wait_line(lambda m: m[1] == "source", 1)
-        finally:
-            app.close()
+            line = wait_line(app, lambda m: m[1] == "source", 1)
         assert nc.wait(timeout=10) == 0, nc.stderr.read()
         assert int(line[4]) == DOWNLOAD_BYTES
         assert line[7] == expected_download_sha

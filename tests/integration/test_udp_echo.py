@@ -11,9 +11,19 @@ import subprocess
 import pytest
 from scapy.all import ARP, ICMP, IP, UDP, Dot1Q, Ether, Raw
 
-from conftest import MIST_IP, MIST_MAC, PEER_IP, TAP, UDP_ECHO
+from conftest import BUILD, MIST_IP, MIST_MAC, PEER_IP, TAP, PosixTap
 
+UDP_ECHO = BUILD / "posix-tap" / "udp-echo"
 ECHO_PORT = 8081
+PCAP = "udp-echo.pcap"   # in the program's workdir
+
+
+@pytest.fixture(scope="module")
+def udp_echo(tmp_path_factory):
+    """udp-echo on its TAP for the whole module, writing a pcap."""
+    workdir = tmp_path_factory.mktemp("udp-echo")
+    with PosixTap(UDP_ECHO, workdir, [f"--pcap={workdir / PCAP}"]) as echo:
+        yield echo
 
 
 def ping(echo, size, count=2):
@@ -164,7 +174,7 @@ def test_bad_frames_are_dropped_and_stack_still_answers(udp_echo):
     frames = bad_frames(udp_echo)
     for name, (parts, counter) in frames.items():
         SENT[name] = (udp_echo.send_frames(parts), counter)
-    assert udp_echo.alive, udp_echo.stderr_path.read_text()
+    assert udp_echo.alive, udp_echo.log()
     # The kernel refuses frames shorter than an Ethernet header on an Ethernet device
     # (dev_validate_header: EINVAL), so the short frame cannot reach the TAP this way.
     assert isinstance(SENT["truncated_ether"][0][0], str)
@@ -192,7 +202,7 @@ def test_fragment_flood_is_bounded(udp_echo):
                                 frag=1) / Raw(bytes(rnd.getrandbits(8) for _ in range(8)))))
     results = udp_echo.send_frames(frames, pause_every=50, timeout=30)
     assert sum(isinstance(n, int) for n in results) == FLOOD_FRAGMENTS
-    assert udp_echo.alive, udp_echo.stderr_path.read_text()
+    assert udp_echo.alive, udp_echo.log()
     # A fresh fragmented datagram from the peer still gets through.
     ping(udp_echo, 8000)
     r = udp_echo.python(UDP_BIG, "20000", str(ECHO_PORT), MIST_IP, check=False, timeout=15)
@@ -203,8 +213,8 @@ def test_fragment_flood_is_bounded(udp_echo):
 
 def test_counters_after_sigterm(udp_echo):
     stats = udp_echo.stop()
-    assert udp_echo.returncode == 0, udp_echo.stderr
-    assert stats, f"no counters printed:\n{udp_echo.stderr}"
+    assert udp_echo.returncode == 0, udp_echo.log()
+    assert stats, f"no counters printed:\n{udp_echo.log()}"
     # Counters every test above must have raised.
     expected = {
         "ipv4.drop_truncated", "ipv4.drop_bad_checksum", "udp.drop_bad_checksum",
@@ -214,7 +224,7 @@ def test_counters_after_sigterm(udp_echo):
         "icmp.tx_error", "ipv4.frag_rx", "ipv4.frag_tx", "ipv4.reassembled",
     }
     low = {name: stats.get(name) for name in sorted(expected) if not stats.get(name, 0) >= 1}
-    assert not low, f"counters not raised: {low}\n{udp_echo.stderr}"
+    assert not low, f"counters not raised: {low}\n{udp_echo.log()}"
     # The bad frames are the only source of these drops (the kernel never sends such
     # frames), so each must be counted exactly once: not twice, not under another name.
     exact = {"ipv4.drop_truncated": 2, "ipv4.drop_bad_checksum": 1, "udp.drop_bad_checksum": 1,
@@ -224,8 +234,8 @@ def test_counters_after_sigterm(udp_echo):
              "ipv4.drop_bad_version": 0, "ipv4.reass_drop_invalid": 0, "udp.drop_malformed": 0,
              "icmp.drop_malformed": 0}
     wrong = {k: (stats.get(k), v) for k, v in exact.items() if stats.get(k) != v}
-    assert not wrong, f"(got, expected): {wrong}\n{udp_echo.stderr}"
-    assert "address conflict: 02:00:00:00:00:77 claims 10.77.0.2" in udp_echo.stderr
+    assert not wrong, f"(got, expected): {wrong}\n{udp_echo.log()}"
+    assert "address conflict: 02:00:00:00:00:77 claims 10.77.0.2" in udp_echo.log()
     # Fragment flood: every fragment beyond the slots is refused (per-source limit or
     # eviction), so at least FLOOD_FRAGMENTS - 16 slots were counted as limited.
     assert stats["ipv4.reass_drop_limit"] >= FLOOD_FRAGMENTS // 2, stats
@@ -233,8 +243,8 @@ def test_counters_after_sigterm(udp_echo):
 
 def test_pcap_shows_icmp_and_udp(udp_echo):
     udp_echo.stop()
-    r = subprocess.run(["tcpdump", "-r", str(udp_echo.pcap), "-nn"], capture_output=True,
-                       text=True, timeout=30)
+    r = subprocess.run(["tcpdump", "-r", str(udp_echo.workdir / PCAP), "-nn"],
+                       capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert f"{PEER_IP} > {MIST_IP}: ICMP echo request" in out
