@@ -216,11 +216,19 @@ static size_t tcp_copy_in(struct tcp_conn *c, const uint8_t *data, size_t len)
 	size_t room = c->sndbuf - c->sndq_len;
 	size_t done = 0;
 	if (c->sndq_tail_ours) {
-		/* The tail's free space, behind any views a segment in flight holds. */
+		/*
+		 * The tail's free space. A segment still holding a view of the
+		 * tail (a frame in a device queue, or one waiting for ARP) shares
+		 * its storage, which mist_buf_put() then refuses to grow: a new
+		 * buffer is taken below instead.
+		 */
 		size_t n = MIST_MIN(MIST_MIN(len, room), (size_t)mist_buf_tailroom(c->sndq_tail));
-		mist_memcpy(mist_buf_put(c->sndq_tail, (uint32_t)n), data, n);
-		c->sndq_len += (uint32_t)n;
-		done = n;
+		uint8_t *p = n > 0 ? mist_buf_put(c->sndq_tail, (uint32_t)n) : NULL;
+		if (p != NULL) {
+			mist_memcpy(p, data, n);
+			c->sndq_len += (uint32_t)n;
+			done = n;
+		}
 	}
 	while (done < len && c->sndq_len < c->sndbuf) {
 		uint32_t want = (uint32_t)MIST_MIN(len - done, (size_t)(c->sndbuf - c->sndq_len));
