@@ -1,8 +1,13 @@
 # Fuzzing: one libFuzzer program per wire parser, tests/fuzz/fuzz_<proto>.c,
 # built into $(BUILD)/fuzz/fuzz_<proto> from the target and the wire sources
-# only (a parser needs neither the scheduler nor a platform). libFuzzer comes
-# with clang, so these are built with clang whatever CC is; included from the
-# root Makefile, which defines BUILD and WARN.
+# only (a parser needs neither the scheduler nor a platform); and stack
+# targets, tests/fuzz/fuzz_<name>_stack.c, which drive a whole stack and so
+# link every library source and the sim platform (san_SRCS, its sources
+# without an entry point), compiled once into $(BUILD)/fuzz/obj with the
+# fuzz flags: freestanding under src/, hosted for the platform, as the
+# Makefile's target rules do. libFuzzer comes with clang, so these are built
+# with clang whatever CC is; included from the root Makefile, which defines
+# BUILD, WARN, LIB_SRCS and san_SRCS.
 #
 #   make fuzz-build   build every fuzz program
 #   make fuzz-short   run each for FUZZ_SHORT_TIME seconds (part of make check)
@@ -21,16 +26,47 @@ FUZZ_SHORT_TIME ?= 5
 # An input that takes longer than this many seconds is a hang, and a failure.
 FUZZ_INPUT_TIMEOUT ?= 2
 
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -std=c11 -g -O1 $(WARN) -Iinclude -Isrc -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-fsanitize=fuzzer $(FUZZ_SANITIZE)
 FUZZ_SRCS := $(wildcard src/wire/*.c) src/base/str.c
 FUZZ_DEPS := $(FUZZ_SRCS) $(wildcard src/wire/*.h src/base/*.h include/mist/*.h)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_STACK_BINS := $(filter %_stack,$(FUZZ_BINS))
+FUZZ_WIRE_BINS := $(filter-out $(FUZZ_STACK_BINS),$(FUZZ_BINS))
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
+$(FUZZ_WIRE_BINS): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -o $@
+
+# The library under a stack target: coverage-instrumented (fuzzer-no-link),
+# with the sanitizers, without libFuzzer's main.
+FUZZ_LIB_CFLAGS = -std=c11 -g -O1 $(WARN) -Iinclude -Isrc -fno-common -fno-strict-aliasing \
+	-fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) -MMD -MP
+FUZZ_FREESTANDING = -ffreestanding -nostdinc -isystem $(shell $(FUZZ_CC) -print-file-name=include) \
+	-fstack-protector-strong -mgeneral-regs-only
+FUZZ_STACK_OBJS := $(patsubst %,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS) $(san_SRCS))
+# An archive, as for the other targets: a program pulls in only what it uses (not boot).
+FUZZ_STACK_LIB := $(BUILD)/fuzz/libmist.a
+
+$(BUILD)/fuzz/obj/src/%.c.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) $(FUZZ_FREESTANDING) -c $< -o $@
+$(BUILD)/fuzz/obj/src/%.S.o: src/%.S
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+$(BUILD)/fuzz/obj/platform/%.c.o: platform/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -D_GNU_SOURCE -c $< -o $@
+
+$(FUZZ_STACK_LIB): $(FUZZ_STACK_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_STACK_BINS): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_STACK_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE $^ -o $@
 
 # Runs every fuzz program for $(1) seconds, one after the other, and prints
 # one line per program: its name and libFuzzer's closing "Done N runs" line.

@@ -217,9 +217,10 @@ static size_t tcp_copy_in(struct tcp_conn *c, const uint8_t *data, size_t len)
 	size_t done = 0;
 	if (c->sndq_tail_ours) {
 		/*
-		 * The tail's free space. mist_buf_put() refuses (NULL) while a
-		 * segment not yet flushed still holds a view of the tail: then
-		 * the bytes go to a new buffer below.
+		 * The tail's free space. A segment still holding a view of the
+		 * tail (a frame in a device queue, or one waiting for ARP) shares
+		 * its storage, which mist_buf_put() then refuses to grow: a new
+		 * buffer is taken below instead.
 		 */
 		size_t n = MIST_MIN(MIST_MIN(len, room), (size_t)mist_buf_tailroom(c->sndq_tail));
 		uint8_t *p = n > 0 ? mist_buf_put(c->sndq_tail, (uint32_t)n) : NULL;

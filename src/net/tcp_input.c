@@ -103,7 +103,8 @@ static void tcp_established(struct tcp_conn *c, const struct tcp_seg *g)
 		tcp_rtt_sample(c, mist_now() - c->rtt_start);
 	c->retries = 0;
 	c->backoff = 0;
-	c->high_rxt = c->recover = c->snd_una;
+	c->high_rxt = c->snd_una;
+	c->recover = c->iss; /* RFC 6582 3.2: so that losing the first segment can be recovered */
 	c->last_ack_sent = c->rcv_nxt;
 	/*
 	 * RFC 5681 2: SMSS counts data only, without the options every segment
@@ -204,6 +205,8 @@ static void tcp_syn_sent_input(struct tcp_conn *c, struct tcp_seg *g)
 		return;
 	c->irs = r->seq;
 	c->rcv_nxt = r->seq + 1;
+	/* RFC 9293 3.8.6: the window our SYN offered (never scaled) is what we have advertised. */
+	c->rcv_adv = c->rcv_nxt + MIST_MIN(c->rcvbuf, 0xffffu);
 	tcp_negotiate(c, r);
 	if (has_ack) {
 		tcp_established(c, g);
@@ -315,8 +318,8 @@ static void tcp_data_input(struct tcp_conn *c, struct tcp_seg *g)
 		/*
 		 * RFC 5681 4.2 and RFC 9293 3.8.6.3: an ACK for at least every second
 		 * full-sized segment, at once when a hole was filled, else within
-		 * the delayed-ACK time. A full-sized segment carries the MSS
-		 * less the options on every segment (RFC 6691).
+		 * the delayed-ACK time. A full-sized segment is the MSS less the
+		 * timestamp option the peer puts in every segment (RFC 6691).
 		 */
 		if (had_holes || c->rcv_nxt - c->last_ack_sent >= 2u * tcp_seg_size(c))
 			c->flags |= TCP_F_ACK_NOW;
@@ -382,8 +385,12 @@ static void tcp_dupack(struct tcp_conn *c, const struct tcp_seg *g, uint32_t new
 		       (c->dupacks >= TCP_DUPTHRESH ||
 		        tcp_sack_is_lost(&c->sack, c->snd_una, tcp_seg_size(c), TCP_DUPTHRESH));
 	else
-		/* RFC 6582 3.2 step 1: not again for losses from before the last recovery. */
-		lost = c->dupacks == TCP_DUPTHRESH && seq_gt(g->r.ack - 1, c->recover);
+		/*
+		 * RFC 6582 3.2 step 1: not again for losses from before the last
+		 * recovery: the ACK must cover more than `recover` (one past the
+		 * highest byte sent when it was set, or the ISS at first).
+		 */
+		lost = c->dupacks == TCP_DUPTHRESH && seq_gt(g->r.ack, c->recover);
 	(void)newly_sacked;
 	if (lost)
 		tcp_enter_recovery(c);
@@ -401,20 +408,30 @@ static void tcp_new_ack(struct tcp_conn *c, const struct tcp_seg *g)
 	                   c->snd_una + c->sndq_len == c->snd_max;
 
 	/* RTT: RFC 7323 4.1 from the echoed timestamp, else RFC 6298 3 with Karn's rule. */
+	bool sampled = false;
 	if ((c->flags & TCP_F_TS_OK) && g->r.has_timestamps && g->r.ts_ecr != 0) {
 		uint32_t ms = tcp_ts_now() - g->r.ts_ecr;
-		if (ms < 60 * 1000)
+		if (ms < 60 * 1000) {
 			tcp_rtt_sample(c, (uint64_t)ms * MIST_MSEC + MIST_MSEC / 2);
+			sampled = true;
+		}
 	} else if ((c->flags & TCP_F_RTT_TIMING) && seq_ge(g->r.ack, c->rtt_seq)) {
 		c->flags &= (uint16_t)~TCP_F_RTT_TIMING;
 		tcp_rtt_sample(c, now - c->rtt_start);
+		sampled = true;
 	}
 	tcp_sndq_ack(c, acked);
 	c->snd_una = g->r.ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	tcp_sack_advance(&c->sack, c->snd_una);
-	c->backoff = 0;
+	/*
+	 * RFC 6298 5 (after 5.7): a backed-off RTO collapses only with a new
+	 * RTT measurement; the ACK of a retransmission gives none (Karn), so
+	 * the backoff stays until a segment sent once is acknowledged.
+	 */
+	if (sampled)
+		c->backoff = 0;
 	c->unacked_since = now;
 
 	if (c->flags & TCP_F_IN_RECOVERY) {
@@ -499,10 +516,16 @@ static bool tcp_ack_input(struct tcp_conn *c, struct tcp_seg *g)
 		uint32_t una = seq_gt(r->ack, c->snd_una) ? r->ack : c->snd_una;
 		newly_sacked = tcp_sack_update(&c->sack, una, c->snd_max, blocks, r->sack_count);
 	}
+	/*
+	 * RFC 5681 2 (with RFC 6675 for SACK): a duplicate ACK acknowledges
+	 * nothing new, carries no data, and leaves the window alone while data
+	 * is outstanding. Judged against SND.UNA as it was before this ACK,
+	 * which tcp_new_ack() moves.
+	 */
+	bool duplicate = r->ack == c->snd_una && c->snd_una != c->snd_max && g->len == 0 &&
+	                 !(r->flags & (MIST_TCP_SYN | MIST_TCP_FIN));
 	uint32_t old_wnd = c->snd_wnd;
-	/* Whether it acknowledges anything new: decided before tcp_new_ack() moves SND.UNA. */
-	bool acks_new = seq_gt(r->ack, c->snd_una);
-	if (acks_new)
+	if (seq_gt(r->ack, c->snd_una))
 		tcp_new_ack(c, g);
 	/* Window update, unless the segment is older than the last one used (SND.WL1/WL2). */
 	if (seq_lt(c->snd_wl1, r->seq) || (c->snd_wl1 == r->seq && seq_le(c->snd_wl2, r->ack))) {
@@ -511,14 +534,7 @@ static bool tcp_ack_input(struct tcp_conn *c, struct tcp_seg *g)
 		c->snd_wl1 = r->seq;
 		c->snd_wl2 = r->ack;
 	}
-	/*
-	 * RFC 5681 2 (with RFC 6675 for SACK): a duplicate ACK acknowledges
-	 * nothing new, carries no data, and leaves the window alone while data
-	 * is outstanding.
-	 */
-	if (!acks_new && r->ack == c->snd_una && c->snd_una != c->snd_max && g->len == 0 &&
-	    !(r->flags & (MIST_TCP_SYN | MIST_TCP_FIN)) &&
-	    (c->snd_wnd == old_wnd || newly_sacked > 0))
+	if (duplicate && (c->snd_wnd == old_wnd || newly_sacked > 0))
 		tcp_dupack(c, g, newly_sacked);
 	if (c->state == TCP_CLOSED)
 		return false;
@@ -581,6 +597,16 @@ static void tcp_synchronized_input(struct tcp_conn *c, struct tcp_seg *g)
 	    r->seq == c->irs) {
 		tcp_send_synack(c->stack, c, &c->node.tuple, c->iss, c->rcv_nxt, r);
 		return;
+	}
+	/*
+	 * RFC 9293 3.5 figure 8: in a simultaneous open the peer's SYN-ACK repeats
+	 * the SYN already taken; its ACK completes the handshake, so it is
+	 * processed as that ACK rather than refused as old.
+	 */
+	if (c->state == TCP_SYN_RECEIVED && (r->flags & MIST_TCP_SYN) &&
+	    (r->flags & MIST_TCP_ACK) && r->seq == c->irs && g->len == 0) {
+		r->flags &= (uint8_t)~MIST_TCP_SYN;
+		r->seq++;
 	}
 	if (!tcp_acceptable(c, g)) {
 		st->drop_out_of_window++;

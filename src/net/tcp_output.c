@@ -147,6 +147,8 @@ int tcp_send_synack(struct mist_stack *s, struct tcp_conn *c, const struct tcp_t
 		r.has_timestamps = c->flags & TCP_F_TS_OK;
 		r.ts_ecr = c->ts_recent;
 		c->rcv_adv = ack + r.window;
+		/* RFC 7323 4.3: Last.ACK.sent, which decides whose TSval is echoed next. */
+		c->last_ack_sent = ack;
 	} else {
 		/* A SYN cookie keeps no state: no window scaling, SACK or timestamps. */
 		r.window = (uint16_t)MIST_MIN(TCP_RCVBUF_DEFAULT, 0xffffu);
@@ -225,6 +227,14 @@ int tcp_send_data(struct tcp_conn *c, uint32_t seq, uint32_t len, bool retransmi
 	}
 	if (c->snd_una == c->snd_max)
 		c->unacked_since = mist_now();
+	/*
+	 * Data goes out again after zero-window probing: RFC 6298 5.5 backs the
+	 * RTO off for its own expiries only, so the probes' backoff ends here.
+	 */
+	if (c->persist_at != 0) {
+		c->persist_at = 0;
+		c->backoff = 0;
+	}
 	int err = tcp_emit(s, &c->node.tuple, &r, payload, len);
 	uint32_t end = seq + len + (fin ? 1 : 0);
 	if (fin)

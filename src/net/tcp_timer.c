@@ -135,9 +135,16 @@ static void tcp_rto_expired(struct tcp_conn *c)
 		tcp_conn_done(c, c->soft_error != 0 ? c->soft_error : MIST_ETIMEDOUT);
 		return;
 	}
-	/* RFC 5681 3.1: ssthresh is cut once per lost segment, not on each backed-off retry. */
-	if (c->backoff == 0)
+	/*
+	 * RFC 5681 3.1: ssthresh is cut once per lost segment, not again when
+	 * the segment at SND.UNA was already resent by the timer (it lies below
+	 * `recover`, SND.MAX when the timer last fired, and no RTT sample has
+	 * reset the backoff since); cwnd is the loss window after every timeout.
+	 */
+	if (c->backoff == 0 || seq_ge(c->snd_una, c->recover))
 		c->cc.ops->on_rto(&c->cc, c->snd_max - c->snd_una, now);
+	else
+		c->cc.cwnd = c->cc.mss;
 	c->backoff++;
 	/*
 	 * Go back to SND.UNA. The scoreboard is dropped: RFC 2018 8 lets the
