@@ -7,7 +7,7 @@
 # fuzz flags: freestanding under src/, hosted for the platform, as the
 # Makefile's target rules do. libFuzzer comes with clang, so these are built
 # with clang whatever CC is; included from the root Makefile, which defines
-# BUILD, WARN, LIB_SRCS and san_SRCS.
+# BUILD, WARN, LIB_SRCS, STACK_SRCS and san_SRCS.
 #
 #   make fuzz-build   build every fuzz program
 #   make fuzz-short   run each for FUZZ_SHORT_TIME seconds (part of make check)
@@ -46,7 +46,7 @@ FUZZ_LIB_CFLAGS = -std=c11 -g -O1 $(WARN) -Iinclude -Isrc -fno-common -fno-stric
 	-fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) -MMD -MP
 FUZZ_FREESTANDING = -ffreestanding -nostdinc -isystem $(shell $(FUZZ_CC) -print-file-name=include) \
 	-fstack-protector-strong -mgeneral-regs-only
-FUZZ_STACK_OBJS := $(patsubst %,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS) $(san_SRCS))
+FUZZ_STACK_OBJS := $(patsubst %,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS) $(STACK_SRCS) $(san_SRCS))
 # An archive, as for the other targets: a program pulls in only what it uses (not boot).
 FUZZ_STACK_LIB := $(BUILD)/fuzz/libmist.a
 
