@@ -28,7 +28,6 @@ static bool has_prefix(const char *word, const char *prefix)
 	return mist_strncmp(word, prefix, mist_strlen(prefix)) == 0;
 }
 
-
 /* Position of `c` in s[0..len), or len. */
 static size_t find(const char *s, size_t len, char c)
 {

@@ -9,9 +9,9 @@
 #include "base/compiler.h"
 #include "base/str.h"
 #include "core/platform.h"
-#include "mist/sha256.h"
 #include "cpu.h"
 #include "io.h"
+#include "mist/sha256.h"
 #include "pvh_internal.h"
 
 /* Intel's DRNG guide: retry RDRAND 10 times; RDSEED may need more. */

@@ -157,7 +157,6 @@ static enum mist_args_result parse_common(const struct word *w, enum common_flag
 	return MIST_ARGS_OK;
 }
 
-
 /* Parses one platform or application flag. */
 static enum mist_args_result parse_option(const struct word *w, const struct mist_option *o,
                                           char *error, size_t error_len)

@@ -178,12 +178,14 @@ uint8_t *net_prepend(struct mist_stack *s, struct mist_buf **chain, uint32_t len
  * table of their names: one loop instead of a call per counter keeps the
  * unikernel image small.
  */
-#define NET_STAT_NAME(name, what) #name,
+#define NET_STAT_NAME(name, what)  #name,
 #define NET_STAT_COUNT(name, what) +1
 
-#define NET_STATS_LAYER(layer, LIST)                                                      \
-	{#layer, (const char *const[]){LIST(NET_STAT_NAME)}, 0 LIST(NET_STAT_COUNT),       \
-	 __builtin_offsetof(struct net_stats, layer)}
+#define NET_STATS_LAYER(layer, LIST)                                                         \
+	{                                                                                    \
+#layer, (const char *const[]){LIST(NET_STAT_NAME) }, 0 LIST(NET_STAT_COUNT), \
+		                              __builtin_offsetof(struct net_stats, layer)    \
+	}
 
 struct net_stats_layer {
 	const char *name;
@@ -199,11 +201,12 @@ static const struct net_stats_layer net_stats_layers[] = {
 };
 
 _Static_assert(sizeof(struct net_stats) ==
-                       sizeof(uint64_t) * (0 NET_ETHER_STATS(NET_STAT_COUNT) NET_ARP_STATS(
-                                                   NET_STAT_COUNT) NET_IPV4_STATS(NET_STAT_COUNT)
-                                                   NET_ICMP_STATS(NET_STAT_COUNT)
-                                                           NET_UDP_STATS(NET_STAT_COUNT)
-                                                                   NET_TCP_STATS(NET_STAT_COUNT)),
+                       sizeof(uint64_t) *
+                               (0 NET_ETHER_STATS(NET_STAT_COUNT) NET_ARP_STATS(NET_STAT_COUNT)
+                                        NET_IPV4_STATS(NET_STAT_COUNT)
+                                                NET_ICMP_STATS(NET_STAT_COUNT)
+                                                        NET_UDP_STATS(NET_STAT_COUNT)
+                                                                NET_TCP_STATS(NET_STAT_COUNT)),
                "struct net_stats must be the counters only, for net_stats_layers");
 
 void mist_net_stats_print(const struct mist_stack *net)

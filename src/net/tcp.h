@@ -51,27 +51,27 @@ enum tcp_state {
 };
 
 /* Defaults; each can be changed per connection through mist/flow.h. */
-#define TCP_SNDBUF_DEFAULT    (256u * 1024)
-#define TCP_RCVBUF_DEFAULT    (256u * 1024)
-#define TCP_BUF_MAX           (16u * 1024 * 1024)
-#define TCP_WSCALE            8 /* offered in every SYN: windows up to TCP_BUF_MAX */
-#define TCP_MSS_DEFAULT       536u /* RFC 9293 3.7.1: when the peer sends no MSS option */
-#define TCP_DUPTHRESH         3u   /* RFC 5681 3.2, RFC 6675 */
-#define TCP_RTO_INITIAL       (1 * MIST_SEC)   /* RFC 6298 2.1 */
-#define TCP_RTO_MIN_DEFAULT   (200 * MIST_MSEC) /* RFC 6298 2.4 says 1 s; see tcp_timer.c */
-#define TCP_RTO_MAX           (60 * MIST_SEC)   /* RFC 6298 2.5 */
-#define TCP_DELACK            (40 * MIST_MSEC)  /* RFC 9293 3.8.6.3: well under 500 ms */
-#define TCP_TIME_WAIT_LEN     (60 * MIST_SEC)   /* 2*MSL with MSL = 30 s */
-#define TCP_USER_TIMEOUT      (120 * MIST_SEC)  /* give up on unacknowledged data */
-#define TCP_SYN_RETRIES       6
-#define TCP_SYNACK_RETRIES    5
-#define TCP_BACKLOG           256 /* half-open connections per listener before SYN cookies */
-#define TCP_OOO_MAX_STACK     (32u * 1024 * 1024) /* out-of-order bytes held by all connections */
-#define TCP_PERSIST_MIN       (200 * MIST_MSEC)
-#define TCP_CHALLENGE_ACKS    100 /* per second and stack, RFC 5961 7 */
-#define TCP_RST_PER_SEC       200 /* RSTs for segments to closed ports, per second */
-#define TCP_EPHEMERAL_FIRST   49152u /* RFC 6056 2.1 */
-#define TCP_EPHEMERAL_COUNT   16384u
+#define TCP_SNDBUF_DEFAULT  (256u * 1024)
+#define TCP_RCVBUF_DEFAULT  (256u * 1024)
+#define TCP_BUF_MAX         (16u * 1024 * 1024)
+#define TCP_WSCALE          8              /* offered in every SYN: windows up to TCP_BUF_MAX */
+#define TCP_MSS_DEFAULT     536u           /* RFC 9293 3.7.1: when the peer sends no MSS option */
+#define TCP_DUPTHRESH       3u             /* RFC 5681 3.2, RFC 6675 */
+#define TCP_RTO_INITIAL     (1 * MIST_SEC) /* RFC 6298 2.1 */
+#define TCP_RTO_MIN_DEFAULT (200 * MIST_MSEC) /* RFC 6298 2.4 says 1 s; see tcp_timer.c */
+#define TCP_RTO_MAX         (60 * MIST_SEC)   /* RFC 6298 2.5 */
+#define TCP_DELACK          (40 * MIST_MSEC)  /* RFC 9293 3.8.6.3: well under 500 ms */
+#define TCP_TIME_WAIT_LEN   (60 * MIST_SEC)   /* 2*MSL with MSL = 30 s */
+#define TCP_USER_TIMEOUT    (120 * MIST_SEC)  /* give up on unacknowledged data */
+#define TCP_SYN_RETRIES     6
+#define TCP_SYNACK_RETRIES  5
+#define TCP_BACKLOG         256 /* half-open connections per listener before SYN cookies */
+#define TCP_OOO_MAX_STACK   (32u * 1024 * 1024) /* out-of-order bytes held by all connections */
+#define TCP_PERSIST_MIN     (200 * MIST_MSEC)
+#define TCP_CHALLENGE_ACKS  100    /* per second and stack, RFC 5961 7 */
+#define TCP_RST_PER_SEC     200    /* RSTs for segments to closed ports, per second */
+#define TCP_EPHEMERAL_FIRST 49152u /* RFC 6056 2.1 */
+#define TCP_EPHEMERAL_COUNT 16384u
 
 /* Connection flags. */
 enum {
@@ -117,9 +117,9 @@ struct tcp_conn {
 	uint8_t keep_sent;   /* keepalive probes unanswered */
 	uint8_t keep_probes; /* probes before giving up */
 	uint16_t flags;
-	uint16_t mss;        /* the largest segment we send */
-	int8_t soft_error;   /* the last ICMP error (RFC 5461), reported on timeout */
-	int error;           /* what the connection ended with, MIST_E* or 0 */
+	uint16_t mss;      /* the largest segment we send */
+	int8_t soft_error; /* the last ICMP error (RFC 5461), reported on timeout */
+	int error;         /* what the connection ended with, MIST_E* or 0 */
 
 	/* Send sequence space (RFC 9293 3.3.1). snd_max: highest sent + 1. */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
@@ -233,7 +233,7 @@ void tcp_send_reset(struct mist_stack *s, const struct tcp_tuple *t, uint32_t se
                     uint8_t flags);
 /* A SYN-ACK for a connection (or for a SYN cookie, when c is NULL). */
 int tcp_send_synack(struct mist_stack *s, struct tcp_conn *c, const struct tcp_tuple *t,
-                    uint32_t iss, uint32_t ack, const struct mist_tcp_repr *syn);
+                    uint32_t iss, uint32_t ack);
 /* The receive window to advertise now, unscaled, in bytes. */
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
 /* Frees acknowledged data from the send queue up to `ack`. */

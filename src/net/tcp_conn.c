@@ -51,7 +51,8 @@ void net_tcp_destroy(struct mist_stack *s)
 	struct net_tcp *t = &s->tcp;
 	for (uint32_t b = 0; b < t->conns.nbuckets; b++)
 		while (t->conns.buckets[b] != NULL)
-			tcp_conn_free(mist_container_of(t->conns.buckets[b], struct tcp_conn, node));
+			tcp_conn_free(
+			        mist_container_of(t->conns.buckets[b], struct tcp_conn, node));
 	tcp_table_destroy(&t->conns);
 	while (t->listeners != NULL) {
 		struct tcp_listener *l = t->listeners;
@@ -101,11 +102,16 @@ struct tcp_conn *tcp_conn_new(struct mist_stack *s, const struct tcp_tuple *t)
 }
 
 static const char *const tcp_state_names[] = {
-        [TCP_CLOSED] = "CLOSED",           [TCP_SYN_SENT] = "SYN-SENT",
-        [TCP_SYN_RECEIVED] = "SYN-RECEIVED", [TCP_ESTABLISHED] = "ESTABLISHED",
-        [TCP_FIN_WAIT_1] = "FIN-WAIT-1",   [TCP_FIN_WAIT_2] = "FIN-WAIT-2",
-        [TCP_CLOSE_WAIT] = "CLOSE-WAIT",   [TCP_CLOSING] = "CLOSING",
-        [TCP_LAST_ACK] = "LAST-ACK",       [TCP_TIME_WAIT] = "TIME-WAIT",
+        [TCP_CLOSED] = "CLOSED",
+        [TCP_SYN_SENT] = "SYN-SENT",
+        [TCP_SYN_RECEIVED] = "SYN-RECEIVED",
+        [TCP_ESTABLISHED] = "ESTABLISHED",
+        [TCP_FIN_WAIT_1] = "FIN-WAIT-1",
+        [TCP_FIN_WAIT_2] = "FIN-WAIT-2",
+        [TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+        [TCP_CLOSING] = "CLOSING",
+        [TCP_LAST_ACK] = "LAST-ACK",
+        [TCP_TIME_WAIT] = "TIME-WAIT",
 };
 
 void tcp_set_state(struct tcp_conn *c, enum tcp_state state)

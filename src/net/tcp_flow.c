@@ -105,7 +105,8 @@ int mist_tcp_connect(struct mist_stack *net, const struct mist_addr *to, uint64_
 		return tcp_connect_fail(c, err);
 	tcp_rto_restart(c);
 	while (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
-		if (mist_wait(&c->writers, deadline) == MIST_ETIMEDOUT && c->state != TCP_ESTABLISHED)
+		if (mist_wait(&c->writers, deadline) == MIST_ETIMEDOUT &&
+		    c->state != TCP_ESTABLISHED)
 			return tcp_connect_fail(c, MIST_ETIMEDOUT);
 	}
 	if (c->state == TCP_CLOSED)

@@ -23,7 +23,8 @@ struct tcp_seg {
 
 static uint32_t tcp_seg_seqlen(const struct tcp_seg *g)
 {
-	return g->len + ((g->r.flags & MIST_TCP_SYN) ? 1 : 0) + ((g->r.flags & MIST_TCP_FIN) ? 1 : 0);
+	return g->len + ((g->r.flags & MIST_TCP_SYN) ? 1 : 0) +
+	       ((g->r.flags & MIST_TCP_FIN) ? 1 : 0);
 }
 
 /* Token buckets refilled each second: RFC 5961 7 and the closed-port RSTs. */
@@ -52,7 +53,8 @@ static void tcp_challenge_ack(struct tcp_conn *c)
 }
 
 /* RFC 9293 3.10.7.1: a segment for no connection gets a RST unless it is one. */
-static void tcp_reset_closed(struct mist_stack *s, const struct tcp_tuple *t, const struct tcp_seg *g)
+static void tcp_reset_closed(struct mist_stack *s, const struct tcp_tuple *t,
+                             const struct tcp_seg *g)
 {
 	if (g->r.flags & MIST_TCP_RST)
 		return;
@@ -124,11 +126,11 @@ static void tcp_listen_syn(struct mist_stack *s, struct tcp_listener *l, const s
 	struct net_tcp_stats *st = &s->stats.tcp;
 	if (l->half_open >= TCP_BACKLOG) {
 		/* RFC 4987 3.6: the backlog is full; answer statelessly. */
-		uint32_t cookie = tcp_cookie_make(&s->tcp.secret, t->local, t->lport, t->remote, t->rport,
-		                                  g->r.seq, g->r.mss != 0 ? g->r.mss : TCP_MSS_DEFAULT,
-		                                  mist_now());
+		uint32_t cookie = tcp_cookie_make(
+		        &s->tcp.secret, t->local, t->lport, t->remote, t->rport, g->r.seq,
+		        g->r.mss != 0 ? g->r.mss : TCP_MSS_DEFAULT, mist_now());
 		st->syn_cookies_sent++;
-		tcp_send_synack(s, NULL, t, cookie, g->r.seq + 1, &g->r);
+		tcp_send_synack(s, NULL, t, cookie, g->r.seq + 1);
 		return;
 	}
 	struct tcp_conn *c = tcp_conn_new(s, t);
@@ -149,7 +151,7 @@ static void tcp_listen_syn(struct mist_stack *s, struct tcp_listener *l, const s
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->rtt_start = mist_now();
 	/* Data on the SYN is not kept: the peer sends it again once we ACK. */
-	tcp_send_synack(s, c, t, c->iss, c->rcv_nxt, &g->r);
+	tcp_send_synack(s, c, t, c->iss, c->rcv_nxt);
 	tcp_rto_restart(c);
 }
 
@@ -220,7 +222,7 @@ static void tcp_syn_sent_input(struct tcp_conn *c, struct tcp_seg *g)
 	tcp_set_state(c, TCP_SYN_RECEIVED);
 	c->snd_wnd = r->window;
 	c->snd_wl1 = r->seq;
-	tcp_send_synack(c->stack, c, &c->node.tuple, c->iss, c->rcv_nxt, r);
+	tcp_send_synack(c->stack, c, &c->node.tuple, c->iss, c->rcv_nxt);
 }
 
 /* --- synchronized states (RFC 9293 3.10.7.4) ----------------------------------- */
@@ -311,7 +313,8 @@ static void tcp_data_input(struct tcp_conn *c, struct tcp_seg *g)
 		tcp_deliver(c, g->data, g->len);
 		g->data = NULL;
 		uint32_t more;
-		struct mist_buf *held = tcp_reasm_take(&c->ooo, &s->tcp.ooo_budget, c->rcv_nxt, &more);
+		struct mist_buf *held =
+		        tcp_reasm_take(&c->ooo, &s->tcp.ooo_budget, c->rcv_nxt, &more);
 		if (held != NULL)
 			tcp_deliver(c, held, more);
 		mist_wake_all(&c->readers);
@@ -363,7 +366,7 @@ static void tcp_fin_input(struct tcp_conn *c)
 }
 
 /* Loss detection on a duplicate ACK (RFC 5681 3.2, RFC 6582 3.2, RFC 6675 5). */
-static void tcp_dupack(struct tcp_conn *c, const struct tcp_seg *g, uint32_t newly_sacked)
+static void tcp_dupack(struct tcp_conn *c, const struct tcp_seg *g)
 {
 	c->stack->stats.tcp.dup_acks++;
 	if (c->dupacks < UINT8_MAX)
@@ -391,7 +394,6 @@ static void tcp_dupack(struct tcp_conn *c, const struct tcp_seg *g, uint32_t new
 		 * highest byte sent when it was set, or the ISS at first).
 		 */
 		lost = c->dupacks == TCP_DUPTHRESH && seq_gt(g->r.ack, c->recover);
-	(void)newly_sacked;
 	if (lost)
 		tcp_enter_recovery(c);
 	else
@@ -535,7 +537,7 @@ static bool tcp_ack_input(struct tcp_conn *c, struct tcp_seg *g)
 		c->snd_wl2 = r->ack;
 	}
 	if (duplicate && (c->snd_wnd == old_wnd || newly_sacked > 0))
-		tcp_dupack(c, g, newly_sacked);
+		tcp_dupack(c, g);
 	if (c->state == TCP_CLOSED)
 		return false;
 
@@ -593,9 +595,9 @@ static void tcp_synchronized_input(struct tcp_conn *c, struct tcp_seg *g)
 		return;
 	}
 	/* A retransmitted SYN while our SYN-ACK is out: send it again. */
-	if (c->state == TCP_SYN_RECEIVED && (r->flags & MIST_TCP_SYN) && !(r->flags & MIST_TCP_ACK) &&
-	    r->seq == c->irs) {
-		tcp_send_synack(c->stack, c, &c->node.tuple, c->iss, c->rcv_nxt, r);
+	if (c->state == TCP_SYN_RECEIVED && (r->flags & MIST_TCP_SYN) &&
+	    !(r->flags & MIST_TCP_ACK) && r->seq == c->irs) {
+		tcp_send_synack(c->stack, c, &c->node.tuple, c->iss, c->rcv_nxt);
 		return;
 	}
 	/*
@@ -766,7 +768,8 @@ void net_tcp_icmp_error(struct mist_stack *s, const uint8_t *quoted_ip, uint32_t
 	if (c->state == TCP_SYN_SENT && error != MIST_EMSGSIZE) {
 		/* RFC 1122 4.2.3.9: hard errors abort a connection being opened. */
 		c->flags |= TCP_F_BUSY;
-		tcp_conn_done(c, error == MIST_ECONNREFUSED ? MIST_ECONNREFUSED : MIST_EHOSTUNREACH);
+		tcp_conn_done(c,
+		              error == MIST_ECONNREFUSED ? MIST_ECONNREFUSED : MIST_EHOSTUNREACH);
 		c->flags &= (uint16_t)~TCP_F_BUSY;
 		tcp_conn_release(c);
 		return;

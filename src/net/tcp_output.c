@@ -130,7 +130,7 @@ int tcp_send_control(struct tcp_conn *c, uint32_t seq, uint8_t flags)
 }
 
 int tcp_send_synack(struct mist_stack *s, struct tcp_conn *c, const struct tcp_tuple *t,
-                    uint32_t iss, uint32_t ack, const struct mist_tcp_repr *syn)
+                    uint32_t iss, uint32_t ack)
 {
 	struct mist_tcp_repr r;
 	mist_memset(&r, 0, sizeof(r));
@@ -152,7 +152,6 @@ int tcp_send_synack(struct mist_stack *s, struct tcp_conn *c, const struct tcp_t
 	} else {
 		/* A SYN cookie keeps no state: no window scaling, SACK or timestamps. */
 		r.window = (uint16_t)MIST_MIN(TCP_RCVBUF_DEFAULT, 0xffffu);
-		(void)syn;
 	}
 	if (r.has_timestamps)
 		r.ts_val = tcp_ts_now();
@@ -336,8 +335,8 @@ static void tcp_output_data(struct tcp_conn *c, bool force)
 		uint32_t flight = c->snd_nxt - c->snd_una;
 		uint32_t cwnd = c->cc.cwnd;
 		/* RFC 3042: one new segment for each of the first two duplicate ACKs. */
-		if (!(c->flags & TCP_F_IN_RECOVERY) && c->dupacks > 0 && c->dupacks < TCP_DUPTHRESH &&
-		    c->snd_nxt == c->snd_max)
+		if (!(c->flags & TCP_F_IN_RECOVERY) && c->dupacks > 0 &&
+		    c->dupacks < TCP_DUPTHRESH && c->snd_nxt == c->snd_max)
 			cwnd += c->dupacks * seg;
 		uint32_t edge = c->snd_una + c->snd_wnd;
 		uint32_t wnd = seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;

@@ -15,9 +15,9 @@
 #include "net/tcp.h"
 
 /* RFC 6298 2.4: the clock granularity G. */
-#define TCP_CLOCK_G       MIST_MSEC
-#define TCP_MAX_BACKOFF   15
-#define TCP_PERSIST_MAX   (60 * MIST_SEC)
+#define TCP_CLOCK_G     MIST_MSEC
+#define TCP_MAX_BACKOFF 15
+#define TCP_PERSIST_MAX (60 * MIST_SEC)
 
 uint32_t tcp_ts_now(void)
 {
@@ -34,7 +34,8 @@ void tcp_timer_init(struct tcp_conn *c)
 void tcp_timer_update(struct tcp_conn *c)
 {
 	uint64_t next = UINT64_MAX;
-	const uint64_t deadlines[] = {c->rto_at, c->delack_at, c->persist_at, c->keep_at, c->wait_at};
+	const uint64_t deadlines[] = {c->rto_at, c->delack_at, c->persist_at, c->keep_at,
+	                              c->wait_at};
 	for (unsigned i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++)
 		if (deadlines[i] != 0 && deadlines[i] < next)
 			next = deadlines[i];
@@ -122,7 +123,7 @@ static void tcp_rto_expired(struct tcp_conn *c)
 		if (c->state == TCP_SYN_SENT)
 			tcp_send_control(c, c->iss, MIST_TCP_SYN);
 		else
-			tcp_send_synack(c->stack, c, &c->node.tuple, c->iss, c->rcv_nxt, NULL);
+			tcp_send_synack(c->stack, c, &c->node.tuple, c->iss, c->rcv_nxt);
 		tcp_rto_restart(c);
 		return;
 	}
@@ -154,7 +155,7 @@ static void tcp_rto_expired(struct tcp_conn *c)
 	c->recover = c->snd_max;
 	c->snd_nxt = c->snd_una;
 	c->high_rxt = c->snd_una;
-	c->flags &= (uint16_t)~(TCP_F_IN_RECOVERY | TCP_F_RTT_TIMING); /* Karn: no timing now */
+	c->flags &= (uint16_t) ~(TCP_F_IN_RECOVERY | TCP_F_RTT_TIMING); /* Karn: no timing now */
 	c->dupacks = 0;
 	tcp_sack_clear(&c->sack);
 	tcp_output(c);
