@@ -8,6 +8,14 @@
 
 #include <stdint.h>
 
+#include "mist/args.h"
+
+/*
+ * The network device's boot flags (netdev.c). The posix-socket target shares
+ * the entry point but links no device: the reference is weak, NULL there.
+ */
+extern const struct mist_option posix_netdev_options[] __attribute__((weak));
+
 /*
  * Makes mist_plat_yield() return when `fd` becomes readable; the owner polls
  * it afterwards (a device, through the loop's poller). Returns 0, or a

@@ -2,16 +2,28 @@
  * The TAP device (tap.h): one non-blocking /dev/net/tun descriptor in TAP
  * mode without packet information, read frame by frame into buffers from the
  * receive pool, and written frame by frame with writev(2) straight from the
- * transmitted chains, so that neither direction copies. It is not a
- * multi-queue device and does not yet negotiate IFF_VNET_HDR offloads; when
- * it does, the virtio_net_hdr is stripped in tap_read_frame() and prepended
- * in tap_write_frame(), the only two places that touch the descriptor. It
- * depends on Linux's tun driver, the posix platform's epoll set (posix.h),
- * the buffer pools and the core heap.
+ * transmitted chains, so that neither direction copies the data path.
+ *
+ * With offloads (the default), every frame carries a struct virtio_net_hdr
+ * in front (IFF_VNET_HDR), read in tap_read_frame() and written in
+ * tap_write_frame(), the only two places that touch the descriptor. The
+ * kernel then hands over TCP super-frames of up to 64 KiB (its GSO output,
+ * never segmented) with the checksum checked or not computed, and takes
+ * super-frames that it segments itself (core/netdev.h). A super-frame is
+ * read into a buffer of a second, large pool; since its length is known
+ * only once it is read, the read scatters into the small receive buffer
+ * first and the large one after, and the head is then copied over to the
+ * large buffer (at most one small buffer's worth, ~1.5 KiB per 64 KiB):
+ * ordinary frames stay zero-copy and small buffers are not wasted on 64 KiB.
+ *
+ * It is not a multi-queue device. It depends on Linux's tun driver, the
+ * posix platform's epoll set (posix.h), the buffer pools, the core heap and
+ * the IPv4 and TCP header accessors of src/wire.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +46,9 @@
 #include "mist/mist.h"
 #include "posix.h"
 #include "tap.h"
+#include "wire/ether.h"
+#include "wire/ipv4.h"
+#include "wire/tcp.h"
 
 #define TAP_CLONE_DEVICE "/dev/net/tun"
 
@@ -56,16 +71,37 @@
  */
 #define TAP_SPILL_LEN 64
 
+/*
+ * The pool of super-frames: enough for the receive windows of a few busy
+ * connections (256 KiB each by default) and their echoes held for
+ * retransmission, 64 x 64 KiB = 4 MiB; the stack copies data out of it when
+ * it runs low, as it does for the small receive pool (net_rx_scarce()).
+ * The headroom is the stack's, for a reply built in place.
+ */
+#define TAP_LARGE_BUFFERS  64u
+#define TAP_LARGE_HEADROOM 64u
+
+/* What the kernel may hand over with offloads (TUNSETOFFLOAD): checksums left or checked, TSO. */
+#define TAP_KERNEL_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4)
+
 struct tap_dev {
 	struct mist_netdev netdev; /* first, so that ops can cast back */
 	int fd;
 	bool error_logged; /* the first I/O error is logged, later ones only counted */
+	bool vnet;         /* frames carry a struct virtio_net_hdr (IFF_VNET_HDR) */
 	struct mist_pool *rx_pool;
+	struct mist_buf *large_spare; /* a buffer of netdev.rx_large_pool for the next read */
 	struct posix_tap_stats tap_stats;
 	struct mist_buf *txq[POSIX_TAP_TX_QUEUE_LEN];
 	unsigned tx_head, tx_count;
 	uint8_t spill[TAP_SPILL_LEN];
-	struct iovec iov[POSIX_TAP_IOV_MAX]; /* the views of the frame being written */
+	/*
+	 * The headers of the frame being read and of the one being written,
+	 * in the host's byte order: that of a legacy virtio device, which the
+	 * tun driver is unless told otherwise (TUNSETVNETLE/BE).
+	 */
+	struct virtio_net_hdr rx_hdr, tx_hdr;
+	struct iovec iov[POSIX_TAP_IOV_MAX]; /* the header and views of the frame being written */
 };
 
 static struct tap_dev *tap_of(struct mist_netdev *netdev)
@@ -91,20 +127,30 @@ enum tap_io {
 };
 
 /*
- * Reads one frame into `data`, which has room for `cap` bytes (0 to drain
- * the frame). Returns the frame's length, more than `cap` when it did not
- * fit, or a negative enum tap_io.
+ * Reads one frame, its virtio_net_hdr (if any) into tap->rx_hdr and its
+ * bytes into `data`, which has room for `cap` bytes (0 to drain the frame),
+ * then on into `more`, which has room for `more_cap` (0 for none). Returns
+ * the frame's length, more than cap + more_cap when it did not fit, or a
+ * negative enum tap_io. A frame shorter than its header reads as empty.
  */
-static ssize_t tap_read_frame(struct tap_dev *tap, uint8_t *data, size_t cap)
+static ssize_t tap_read_frame(struct tap_dev *tap, uint8_t *data, size_t cap, uint8_t *more,
+                              size_t more_cap)
 {
-	struct iovec iov[2] = {
-	        {.iov_base = data, .iov_len = cap},
-	        {.iov_base = tap->spill, .iov_len = sizeof(tap->spill)},
-	};
+	struct iovec iov[4];
+	int iovcnt = 0;
+	if (tap->vnet)
+		iov[iovcnt++] =
+		        (struct iovec){.iov_base = &tap->rx_hdr, .iov_len = sizeof(tap->rx_hdr)};
+	iov[iovcnt++] = (struct iovec){.iov_base = data, .iov_len = cap};
+	if (more_cap > 0)
+		iov[iovcnt++] = (struct iovec){.iov_base = more, .iov_len = more_cap};
+	iov[iovcnt++] = (struct iovec){.iov_base = tap->spill, .iov_len = sizeof(tap->spill)};
 	for (;;) {
-		ssize_t n = readv(tap->fd, iov, MIST_ARRAY_SIZE(iov));
-		if (n >= 0)
-			return n;
+		ssize_t n = readv(tap->fd, iov, iovcnt);
+		if (n >= 0) {
+			size_t hdr = tap->vnet ? sizeof(tap->rx_hdr) : 0;
+			return (size_t)n >= hdr ? n - (ssize_t)hdr : 0;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -115,12 +161,44 @@ static ssize_t tap_read_frame(struct tap_dev *tap, uint8_t *data, size_t cap)
 }
 
 /*
- * Writes the chain `frame` as one frame, gathering its views. Returns 0 or a
- * negative enum tap_io. The tun driver takes a frame whole or not at all.
+ * Fills tap->tx_hdr for `frame` from its flags (core/netdev.h). The offsets
+ * come from the frame's own headers, which tap_tx() checked are in the first
+ * view (Virtio 1.2 5.1.6.2): csum_start is where the device starts summing,
+ * csum_offset where from there it stores the sum, hdr_len the header bytes
+ * every segment repeats, gso_size the payload bytes of each segment.
+ */
+static void tap_fill_tx_hdr(struct tap_dev *tap, const struct mist_buf *frame)
+{
+	struct virtio_net_hdr *h = &tap->tx_hdr;
+
+	memset(h, 0, sizeof(*h));
+	if (!(frame->flags & MIST_BUF_F_CSUM_PARTIAL))
+		return;
+	uint32_t tcp = MIST_ETHER_HDR_LEN + mist_ipv4_header_len(frame->data + MIST_ETHER_HDR_LEN);
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = (uint16_t)tcp;
+	h->csum_offset = MIST_TCP_OFF_CHECKSUM;
+	if (frame->flags & MIST_BUF_F_GSO_TCP4) {
+		h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		h->gso_size = mist_buf_gso_size(frame->flags);
+		h->hdr_len = (uint16_t)(tcp + mist_tcp_data_offset(frame->data + tcp));
+	}
+}
+
+/*
+ * Writes the chain `frame` as one frame, gathering its views behind its
+ * virtio_net_hdr (if any). Returns 0 or a negative enum tap_io. The tun
+ * driver takes a frame whole or not at all.
  */
 static int tap_write_frame(struct tap_dev *tap, const struct mist_buf *frame)
 {
 	int iovcnt = 0;
+	if (tap->vnet) {
+		tap_fill_tx_hdr(tap, frame);
+		tap->iov[iovcnt].iov_base = &tap->tx_hdr;
+		tap->iov[iovcnt].iov_len = sizeof(tap->tx_hdr);
+		iovcnt++;
+	}
 	for (const struct mist_buf *b = frame; b != NULL; b = b->next) {
 		tap->iov[iovcnt].iov_base = b->data;
 		tap->iov[iovcnt].iov_len = b->len;
@@ -138,6 +216,48 @@ static int tap_write_frame(struct tap_dev *tap, const struct mist_buf *frame)
 	}
 }
 
+/* The large buffer the next read may spill into, or NULL without one. */
+static struct mist_buf *tap_large_spare(struct tap_dev *tap)
+{
+	if (tap->large_spare == NULL && tap->netdev.rx_large_pool != NULL)
+		tap->large_spare = mist_buf_alloc(tap->netdev.rx_large_pool, 0);
+	return tap->large_spare;
+}
+
+/*
+ * Makes a super-frame whole: `buf` holds its first `cap` bytes and the
+ * spare large buffer the rest from offset `cap` on. The head is copied in
+ * front of the rest, `buf` is released and the large buffer returned.
+ */
+static struct mist_buf *tap_take_large(struct tap_dev *tap, struct mist_buf *buf, uint32_t cap)
+{
+	struct mist_buf *large = tap->large_spare;
+	tap->large_spare = NULL;
+	memcpy(large->data, buf->data, cap);
+	mist_buf_free(buf);
+	tap->tap_stats.rx_large_copies++;
+	return large;
+}
+
+/* The offload flags of a received frame, from its virtio_net_hdr, counted. */
+static uint32_t tap_rx_flags(struct tap_dev *tap)
+{
+	if (!tap->vnet)
+		return 0;
+	if (tap->rx_hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		tap->netdev.stats.rx_gso++;
+	/*
+	 * NEEDS_CSUM: the frame comes from the host's own stack and never
+	 * crossed a wire; its checksum field holds only the pseudo-header sum.
+	 * DATA_VALID: the host checked the checksum.
+	 */
+	if (tap->rx_hdr.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) {
+		tap->tap_stats.rx_csum_trusted++;
+		return MIST_BUF_F_CSUM_VALID;
+	}
+	return 0;
+}
+
 /*
  * Reads at most `max` frames, those dropped included, so that a flood of bad
  * frames cannot keep the loop here.
@@ -151,35 +271,67 @@ static unsigned tap_rx_burst(struct mist_netdev *netdev, struct mist_buf **bufs,
 		struct mist_buf *buf = mist_buf_alloc(tap->rx_pool, 0);
 		if (buf == NULL) {
 			/* Drain the frame anyway, or it would wake the loop forever. */
-			if (tap_read_frame(tap, NULL, 0) < 0)
+			if (tap_read_frame(tap, NULL, 0, NULL, 0) < 0)
 				break;
 			tap->tap_stats.rx_no_buffer++;
 			netdev->stats.rx_dropped++;
 			continue;
 		}
-		uint32_t cap = mist_buf_tailroom(buf);
-		ssize_t len = tap_read_frame(tap, buf->data, cap);
+		uint32_t cap = mist_buf_tailroom(buf), more_cap = 0;
+		struct mist_buf *large = tap_large_spare(tap);
+		if (large != NULL && mist_buf_tailroom(large) > cap)
+			more_cap = mist_buf_tailroom(large) - cap;
+		ssize_t len = tap_read_frame(tap, buf->data, cap,
+		                             more_cap > 0 ? large->data + cap : NULL, more_cap);
 		if (len < 0) {
 			mist_buf_free(buf);
 			break;
 		}
-		/* A runt cannot hold an Ethernet header; a longer frame was cut short. */
-		uint64_t *bad = len < MIST_ETHER_HDR_LEN ? &tap->tap_stats.rx_runts
-		                : (size_t)len > cap      ? &tap->tap_stats.rx_too_long
-		                                         : NULL;
+		/*
+		 * A runt cannot hold an Ethernet header; a longer frame was cut
+		 * short, for want of a large buffer if there should be one.
+		 */
+		uint64_t *bad = len < MIST_ETHER_HDR_LEN                ? &tap->tap_stats.rx_runts
+		                : (size_t)len <= (size_t)cap + more_cap ? NULL
+		                : netdev->rx_large_pool != NULL && large == NULL &&
+		                                (size_t)len <= MIST_NETDEV_GSO_MAX_FRAME
+		                        ? &tap->tap_stats.rx_no_buffer
+		                        : &tap->tap_stats.rx_too_long;
 		if (bad != NULL) {
 			(*bad)++;
 			netdev->stats.rx_dropped++;
 			mist_buf_free(buf);
 			continue;
 		}
+		if ((size_t)len > cap)
+			buf = tap_take_large(tap, buf, cap);
 		uint8_t *p = mist_buf_put(buf, (uint32_t)len);
 		MIST_ASSERT(p != NULL);
+		buf->flags = tap_rx_flags(tap);
 		netdev->stats.rx_frames++;
 		netdev->stats.rx_bytes += (uint64_t)len;
 		bufs[n++] = buf;
 	}
 	return n;
+}
+
+/*
+ * Whether the headers of a frame marked for offload, which the device reads
+ * to fill the virtio_net_hdr, are an IPv4 TCP packet's and lie in its first
+ * view, where the stack builds them.
+ */
+static bool tap_offload_headers_ok(const struct mist_buf *frame)
+{
+	const uint8_t *ip = frame->data + MIST_ETHER_HDR_LEN;
+	if (frame->len < MIST_ETHER_HDR_LEN + MIST_IPV4_HDR_MIN ||
+	    mist_ether_type(frame->data) != MIST_ETHERTYPE_IPV4 ||
+	    mist_ipv4_version(ip) != MIST_IPV4_VERSION ||
+	    mist_ipv4_header_len(ip) < MIST_IPV4_HDR_MIN ||
+	    mist_ipv4_protocol(ip) != MIST_IP_PROTO_TCP)
+		return false;
+	size_t tcp = MIST_ETHER_HDR_LEN + mist_ipv4_header_len(ip);
+	return frame->len >= tcp + MIST_TCP_HDR_MIN &&
+	       mist_tcp_check(frame->data + tcp, frame->len - tcp) == 0;
 }
 
 static int tap_tx(struct mist_netdev *netdev, struct mist_buf *frame)
@@ -192,11 +344,22 @@ static int tap_tx(struct mist_netdev *netdev, struct mist_buf *frame)
 		len += b->len;
 		views++;
 	}
-	if (len > (size_t)netdev->mtu + MIST_ETHER_HDR_LEN || views > POSIX_TAP_IOV_MAX) {
+	bool gso = (frame->flags & MIST_BUF_F_GSO_TCP4) &&
+	           (netdev->offloads & MIST_NETDEV_OFF_TX_TSO4);
+	size_t max_len = gso ? MIST_NETDEV_GSO_MAX_FRAME : (size_t)netdev->mtu + MIST_ETHER_HDR_LEN;
+	unsigned max_views = POSIX_TAP_IOV_MAX - (tap->vnet ? 1u : 0u);
+	if (len > max_len || views > max_views) {
 		tap->tap_stats.tx_oversized++;
 		netdev->stats.tx_dropped++;
 		mist_buf_free_chain(frame);
 		return MIST_EMSGSIZE;
+	}
+	if ((frame->flags & MIST_BUF_F_CSUM_PARTIAL) &&
+	    (!(netdev->offloads & MIST_NETDEV_OFF_TX_CSUM) || !tap_offload_headers_ok(frame))) {
+		tap->tap_stats.tx_bad_offload++;
+		netdev->stats.tx_dropped++;
+		mist_buf_free_chain(frame);
+		return MIST_EINVAL;
 	}
 	if (tap->tx_count == POSIX_TAP_TX_QUEUE_LEN) {
 		tap->tap_stats.tx_queue_full++;
@@ -231,6 +394,8 @@ static void tap_flush(struct mist_netdev *netdev)
 		if (err == 0) {
 			netdev->stats.tx_frames++;
 			netdev->stats.tx_bytes += mist_buf_chain_len(frame);
+			if (frame->flags & MIST_BUF_F_GSO_TCP4)
+				netdev->stats.tx_gso++;
 		} else {
 			netdev->stats.tx_dropped++;
 		}
@@ -238,17 +403,63 @@ static void tap_flush(struct mist_netdev *netdev)
 	}
 }
 
+/* One line per counter, "tap.name=value", as the stack prints its own. */
+#define TAP_LOG_STAT(st, name) \
+	mist_log_at(MIST_LOG_INFO, "stats", "tap.%s=%llu", #name, (unsigned long long)(st)->name);
+
+static void tap_log_stats(const struct tap_dev *tap)
+{
+	const struct mist_netdev_stats *dev = &tap->netdev.stats;
+	const struct posix_tap_stats *own = &tap->tap_stats;
+
+	TAP_LOG_STAT(dev, rx_frames)
+	TAP_LOG_STAT(dev, rx_bytes)
+	TAP_LOG_STAT(dev, rx_dropped)
+	TAP_LOG_STAT(dev, rx_gso)
+	TAP_LOG_STAT(dev, tx_frames)
+	TAP_LOG_STAT(dev, tx_bytes)
+	TAP_LOG_STAT(dev, tx_dropped)
+	TAP_LOG_STAT(dev, tx_gso)
+	TAP_LOG_STAT(own, rx_runts)
+	TAP_LOG_STAT(own, rx_too_long)
+	TAP_LOG_STAT(own, rx_no_buffer)
+	TAP_LOG_STAT(own, rx_large_copies)
+	TAP_LOG_STAT(own, rx_csum_trusted)
+	TAP_LOG_STAT(own, tx_queue_full)
+	TAP_LOG_STAT(own, tx_oversized)
+	TAP_LOG_STAT(own, tx_bad_offload)
+	TAP_LOG_STAT(own, tx_write_again)
+	TAP_LOG_STAT(own, io_errors)
+}
+
+/*
+ * Sets what the kernel may hand over. The setting outlives the descriptor
+ * on a persistent interface, so it is made (or cleared) on every open and
+ * cleared at close: a later reader without virtio_net_hdr would get
+ * super-frames it cannot tell from ordinary ones.
+ */
+static int tap_set_kernel_offloads(int fd, unsigned int offloads)
+{
+	return ioctl(fd, TUNSETOFFLOAD, offloads) == 0 ? 0 : -errno;
+}
+
 static void tap_close(struct mist_netdev *netdev)
 {
 	struct tap_dev *tap = tap_of(netdev);
 
+	tap_log_stats(tap);
 	posix_poll_remove(tap->fd);
+	tap_set_kernel_offloads(tap->fd, 0);
 	close(tap->fd);
 	while (tap->tx_count > 0) {
 		mist_buf_free_chain(tap->txq[tap->tx_head]);
 		tap->tx_head = (tap->tx_head + 1) % POSIX_TAP_TX_QUEUE_LEN;
 		tap->tx_count--;
 	}
+	mist_buf_free(tap->large_spare);
+	/* Buffers an application still holds keep the pool; the process is ending anyway. */
+	if (netdev->rx_large_pool != NULL && mist_pool_destroy(netdev->rx_large_pool) != 0)
+		mist_warn("%s: super-frame buffers still in use at close; pool kept", netdev->name);
 	mist_free(tap);
 }
 
@@ -280,19 +491,58 @@ static uint16_t tap_read_mtu(const char *ifname)
 	return (uint16_t)MIST_MIN(ifr.ifr_mtu, TAP_MAX_MTU);
 }
 
-/* Attaches `fd` to the TAP interface named in `ifr`, which the kernel completes. */
-static int tap_attach(int fd, struct ifreq *ifr)
+/*
+ * Attaches `fd` to the TAP interface named in `ifr`, which the kernel
+ * completes; with `vnet`, every frame carries a struct virtio_net_hdr.
+ */
+static int tap_attach(int fd, struct ifreq *ifr, bool vnet)
 {
-	ifr->ifr_flags = IFF_TAP | IFF_NO_PI;
+	const char *what = ifr->ifr_name[0] != '\0' ? ifr->ifr_name : "tap";
+	int hdr_len = sizeof(struct virtio_net_hdr);
+
+	ifr->ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
 	if (ioctl(fd, TUNSETIFF, ifr) != 0) {
-		mist_error("%s: cannot attach: %s",
-		           ifr->ifr_name[0] != '\0' ? ifr->ifr_name : "tap", strerror(errno));
+		mist_error("%s: cannot attach: %s", what, strerror(errno));
+		return MIST_EIO;
+	}
+	if (vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) != 0) {
+		mist_error("%s: cannot set the virtio_net_hdr size: %s", what, strerror(errno));
 		return MIST_EIO;
 	}
 	return 0;
 }
 
-int posix_tap_open(const char *name, struct mist_pool *rx_pool, struct mist_netdev **out)
+/*
+ * The offloads of a device whose frames carry a virtio_net_hdr. The kernel
+ * takes our checksums and super-frames whatever it was told (it reads the
+ * header of every frame written); what it may hand over is set with
+ * TUNSETOFFLOAD and needs the pool of super-frames, without which receive
+ * stays as without offloads.
+ */
+static void tap_enable_offloads(struct tap_dev *tap)
+{
+	tap->netdev.offloads = MIST_NETDEV_OFF_TX_CSUM | MIST_NETDEV_OFF_TX_TSO4;
+	struct mist_pool *large = mist_pool_create("tap-rx-large", TAP_LARGE_BUFFERS,
+	                                           TAP_LARGE_HEADROOM + MIST_NETDEV_GSO_MAX_FRAME,
+	                                           TAP_LARGE_HEADROOM);
+	if (large == NULL) {
+		mist_warn("%s: no memory for super-frames; receiving without offloads",
+		          tap->netdev.name);
+		return;
+	}
+	int err = tap_set_kernel_offloads(tap->fd, TAP_KERNEL_OFFLOADS);
+	if (err != 0) {
+		mist_warn("%s: TUNSETOFFLOAD failed: %s; receiving without offloads",
+		          tap->netdev.name, strerror(-err));
+		mist_pool_destroy(large);
+		return;
+	}
+	tap->netdev.rx_large_pool = large;
+	tap->netdev.offloads |= MIST_NETDEV_OFF_RX_CSUM | MIST_NETDEV_OFF_RX_GSO;
+}
+
+int posix_tap_open(const char *name, bool offloads, struct mist_pool *rx_pool,
+                   struct mist_netdev **out)
 {
 	struct ifreq ifr;
 
@@ -318,7 +568,7 @@ int posix_tap_open(const char *name, struct mist_pool *rx_pool, struct mist_netd
 		mist_free(tap);
 		return MIST_EIO;
 	}
-	int err = tap_attach(tap->fd, &ifr);
+	int err = tap_attach(tap->fd, &ifr, offloads);
 	if (err == 0) {
 		err = posix_poll_add(tap->fd);
 		if (err != 0) {
@@ -338,6 +588,11 @@ int posix_tap_open(const char *name, struct mist_pool *rx_pool, struct mist_netd
 	memcpy(tap->netdev.name, ifr.ifr_name, IFNAMSIZ);
 	tap->netdev.mtu = tap_read_mtu(ifr.ifr_name);
 	tap->rx_pool = rx_pool;
+	tap->vnet = offloads;
+	if (offloads)
+		tap_enable_offloads(tap);
+	else
+		tap_set_kernel_offloads(tap->fd, 0);
 	*out = &tap->netdev;
 	return 0;
 }

@@ -122,6 +122,8 @@ static struct mist_buf *fault_corrupt(struct fault_dev *fd, struct fault_dir *d,
 	if (copy == NULL)
 		return frame;
 	copy->data[bit / FAULT_BITS_PER_BYTE] ^= (uint8_t)(1u << (bit % FAULT_BITS_PER_BYTE));
+	/* The flip happened on the wire, after any check the host made: the stack must check. */
+	copy->flags &= ~MIST_BUF_F_CSUM_VALID;
 	d->stats.corrupted++;
 	mist_buf_free_chain(frame);
 	return copy;
@@ -307,6 +309,14 @@ int mist_fault_wrap(struct mist_netdev *lower, const struct mist_fault_params *r
 	mist_memcpy(fd->netdev.mac, lower->mac, sizeof(fd->netdev.mac));
 	fd->netdev.mtu = lower->mtu;
 	fd->netdev.offloads = lower->offloads;
+	/*
+	 * A device that completes checksums would make a flipped bit of a
+	 * transmitted frame pass for data: with tx corruption, the stack
+	 * computes them itself, so that the peer sees a wire error.
+	 */
+	if (tx->corrupt_ppm != 0)
+		fd->netdev.offloads &= ~(MIST_NETDEV_OFF_TX_CSUM | MIST_NETDEV_OFF_TX_TSO4);
+	fd->netdev.rx_large_pool = lower->rx_large_pool;
 	fd->netdev.stats = lower->stats;
 	fd->lower = lower;
 	fd->pool = pool;

@@ -71,10 +71,16 @@ struct mist_fault_stats {
  * NULL means no faults that way. `pool` provides the copies (corruption,
  * receive duplication); its blocks should hold the pool's headroom plus the
  * longest frame, and it may be NULL when no copy can be needed. The wrapper
- * has lower's name, mac, mtu and offloads as they are now, and after every
- * call its stats are lower's. Its tx() returns 0 for a frame it dropped or
- * holds back, otherwise what lower's tx() returned for the frame. Its
- * close() releases a frame still held, then closes lower.
+ * has lower's name, mac, mtu, offloads and rx_large_pool as they are now,
+ * except that with tx corruption it offers no transmit checksum or
+ * segmentation offload (the peer must see a flipped bit as an error, not as
+ * data whose checksum the device completed); and after every call its stats
+ * are lower's. A corrupted received copy loses MIST_BUF_F_CSUM_VALID. Frames
+ * longer than `pool`'s blocks (super-frames of MIST_NETDEV_OFF_RX_GSO) are
+ * not copied: their corruption or receive duplication counts in no_buffer.
+ * Its tx() returns 0 for a frame it dropped or holds back, otherwise what
+ * lower's tx() returned for the frame. Its close() releases a frame still
+ * held, then closes lower.
  * Returns 0; or MIST_EINVAL for a NULL lower or out, a probability above
  * MIST_FAULT_PPM_ALWAYS, or a NULL pool when a copy can be needed (a debug
  * build stops on these); or MIST_ENOMEM when out of memory.

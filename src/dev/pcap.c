@@ -186,6 +186,7 @@ int mist_pcap_wrap(struct mist_netdev *lower, const struct mist_pcap_sink *sink,
 	mist_memcpy(pc->netdev.mac, lower->mac, sizeof(pc->netdev.mac));
 	pc->netdev.mtu = lower->mtu;
 	pc->netdev.offloads = lower->offloads;
+	pc->netdev.rx_large_pool = lower->rx_large_pool;
 	pc->netdev.stats = lower->stats;
 	pc->lower = lower;
 	pc->sink = *sink;

@@ -51,8 +51,11 @@ struct mist_pcap_sink {
  * accepts it (a frame the device refuses never reached the wire). Records
  * carry the wall clock (mist_wallclock()) at the time of the call.
  *
- * The wrapper has lower's name, mac, mtu and offloads as they are now (set
- * the lower device's MAC first), and after every call its stats are lower's.
+ * The wrapper has lower's name, mac, mtu, offloads and rx_large_pool as
+ * they are now (set the lower device's MAC first), and after every call its
+ * stats are lower's. Super-frames (core/netdev.h) are recorded as they
+ * are, unsegmented; TCP makes none longer than the snaplen, a received one
+ * may be cut by up to 14 bytes.
  * Its close() closes lower, then the sink. When a sink write fails, the
  * failure is logged under the tag "pcap", capturing stops and the frames
  * keep flowing.

@@ -175,7 +175,8 @@ int net_ipv4_output(struct mist_stack *s, struct mist_ipv4_addr dst, uint8_t pro
 	        .payload_len = (uint16_t)len,
 	};
 	st->tx++;
-	if (len + MIST_IPV4_HDR_MIN <= s->mtu)
+	/* A TCP super-segment goes whole: the device cuts it into segments that fit (core/netdev.h). */
+	if (len + MIST_IPV4_HDR_MIN <= s->mtu || (payload->flags & MIST_BUF_F_GSO_TCP4))
 		return ipv4_send_one(s, next_hop, &r, payload);
 	if (dont_frag) {
 		st->drop_too_big_df++;

@@ -126,18 +126,25 @@ struct mist_buf *mist_net_buf_alloc(struct mist_stack *net, uint32_t len)
 	return mist_buf_alloc(net->tx_pool, len);
 }
 
-bool net_rx_scarce(const struct mist_stack *s)
+static bool pool_scarce(const struct mist_pool *pool)
 {
 	struct mist_pool_stats st;
-	mist_pool_stats(s->rx_pool, &st);
+	mist_pool_stats(pool, &st);
 	return st.capacity - st.in_use < st.capacity / NET_RX_SCARCE_FRACTION;
+}
+
+bool net_rx_scarce(const struct mist_stack *s)
+{
+	return pool_scarce(s->rx_pool) ||
+	       (s->dev->rx_large_pool != NULL && pool_scarce(s->dev->rx_large_pool));
 }
 
 struct mist_buf *net_unpin_rx(struct mist_stack *s, struct mist_buf *chain)
 {
 	bool pinned = false;
 	for (struct mist_buf *b = chain; b != NULL && !pinned; b = b->next)
-		pinned = mist_buf_pool(b) == s->rx_pool;
+		pinned =
+		        mist_buf_pool(b) == s->rx_pool || mist_buf_pool(b) == s->dev->rx_large_pool;
 	if (!pinned)
 		return chain;
 	size_t len = mist_buf_chain_len(chain);
@@ -167,6 +174,9 @@ uint8_t *net_prepend(struct mist_stack *s, struct mist_buf **chain, uint32_t len
 	struct mist_buf *h = mist_buf_alloc(s->tx_pool, len);
 	if (h == NULL)
 		return NULL;
+	/* A frame's offload flags live on its first view (core/netdev.h). */
+	h->flags = (*chain)->flags;
+	(*chain)->flags = 0;
 	h->next = *chain;
 	*chain = h;
 	return h->data;

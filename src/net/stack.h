@@ -175,21 +175,23 @@ const struct net_stats *mist_stack_stats(const struct mist_stack *stack);
 
 /*
  * Makes room for `len` header bytes in front of *chain: in the first view's
- * headroom when it is free, else in a new buffer put in front. Returns the
- * header's first byte, or NULL (the chain untouched) when no buffer is left.
+ * headroom when it is free, else in a new buffer put in front, which takes
+ * over the frame's flags. Returns the header's first byte, or NULL (the
+ * chain untouched) when no buffer is left.
  */
 uint8_t *net_prepend(struct mist_stack *s, struct mist_buf **chain, uint32_t len);
 
 /*
  * Receive buffers are lent to the layers above without copying, so data held
  * in queues (read, send, out-of-order) holds them. When fewer than
- * 1/NET_RX_SCARCE_FRACTION are free, data about to be held for long is
+ * 1/NET_RX_SCARCE_FRACTION are free, of the stack's receive pool or of the
+ * device's pool of super-frames (rx_large_pool), data about to be held for long is
  * copied out of them instead, so that the device can always receive the
  * ACKs that would free the rest.
  */
 #define NET_RX_SCARCE_FRACTION 4
 bool net_rx_scarce(const struct mist_stack *s);
-/* Returns `chain` copied into transmit buffers (and frees it) if it holds receive buffers. */
+/* Returns `chain` copied into transmit buffers (and frees it) if it holds receive buffers of either pool. */
 struct mist_buf *net_unpin_rx(struct mist_stack *s, struct mist_buf *chain);
 
 /*

@@ -155,6 +155,7 @@ struct tcp_conn {
 	/* Timers: each deadline, 0 when off; `timer` fires at the earliest. */
 	struct mist_timer timer;
 	uint64_t rto_at, delack_at, persist_at, keep_at, wait_at;
+	uint64_t tso_at;        /* output deferred to the end of the loop turn (tcp_output.c) */
 	uint64_t last_rx;       /* when a segment last arrived, for keepalive */
 	uint64_t unacked_since; /* when the oldest unacknowledged data was sent */
 	uint64_t keep_idle, keep_interval, user_timeout;
@@ -220,6 +221,8 @@ void net_tcp_icmp_error(struct mist_stack *s, const uint8_t *quoted_ip, uint32_t
 void tcp_output(struct tcp_conn *c);
 /* As tcp_output(), sending one segment smaller than SWS avoidance allows (its override timer). */
 void tcp_output_force(struct tcp_conn *c);
+/* As tcp_output(), sending what it deferred for a device that segments (tso_at). */
+void tcp_output_deferred(struct tcp_conn *c);
 /* Data bytes per segment: the MSS less the options every segment carries (RFC 6691). */
 uint32_t tcp_seg_size(const struct tcp_conn *c);
 /* Sends a segment of the connection with `flags` and no data (SYN, ACK, RST, FIN ...). */

@@ -149,7 +149,7 @@ void tcp_conn_done(struct tcp_conn *c, int error)
 	if (c->error == 0)
 		c->error = error;
 	tcp_set_state(c, TCP_CLOSED);
-	c->rto_at = c->delack_at = c->persist_at = c->keep_at = c->wait_at = 0;
+	c->rto_at = c->delack_at = c->persist_at = c->keep_at = c->wait_at = c->tso_at = 0;
 	mist_timer_cancel(&c->timer);
 	if (c->flags & TCP_F_IN_TABLE) {
 		tcp_table_remove(&c->stack->tcp.conns, &c->node);

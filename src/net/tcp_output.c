@@ -20,11 +20,29 @@ uint32_t tcp_seg_size(const struct tcp_conn *c)
 }
 
 /*
+ * The most data one segment may carry: tcp_seg_size(), or with a device that
+ * segments (core/netdev.h, TX_TSO4) as many whole tcp_seg_size() as a frame
+ * of MIST_NETDEV_GSO_MAX_FRAME holds behind the largest headers.
+ */
+static uint32_t tcp_send_max(const struct tcp_conn *c)
+{
+	uint32_t seg = tcp_seg_size(c);
+	if (!(c->stack->dev->offloads & MIST_NETDEV_OFF_TX_TSO4))
+		return seg;
+	uint32_t room = MIST_NETDEV_GSO_MAX_FRAME - MIST_ETHER_HDR_LEN - MIST_IPV4_HDR_MIN -
+	                MIST_TCP_HDR_MAX;
+	return MIST_MAX(seg, room / seg * seg);
+}
+
+/*
  * Builds the header for *r in front of `payload` (len bytes, may be NULL),
  * computes the checksum and hands the segment to IPv4. Takes the payload.
+ * A device that completes checksums gets the segment with the checksum left
+ * to it; with `gso_size` non-zero (only then) the segment is a super-segment
+ * the device cuts into segments of gso_size bytes (core/netdev.h).
  */
-static int tcp_emit(struct mist_stack *s, const struct tcp_tuple *t, struct mist_tcp_repr *r,
-                    struct mist_buf *payload, uint32_t len)
+static int tcp_emit_gso(struct mist_stack *s, const struct tcp_tuple *t, struct mist_tcp_repr *r,
+                        struct mist_buf *payload, uint32_t len, uint16_t gso_size)
 {
 	r->src_port = t->lport;
 	r->dst_port = t->rport;
@@ -36,18 +54,30 @@ static int tcp_emit(struct mist_stack *s, const struct tcp_tuple *t, struct mist
 		return MIST_ENOMEM;
 	}
 	mist_tcp_emit(r, h->data, hlen);
-	uint32_t sum = 0, off = 0;
-	for (struct mist_buf *v = payload; v != NULL; v = v->next) {
-		sum = mist_csum_add(sum, mist_csum_partial(v->data, v->len, 0), off);
-		off += v->len;
+	if (s->dev->offloads & MIST_NETDEV_OFF_TX_CSUM) {
+		/* The payload is summed where it is copied anyway, by the device. */
+		mist_tcp_fill_partial_checksum(h->data, hlen + len, t->local, t->remote);
+		h->flags = gso_size != 0 ? mist_buf_gso_flags(gso_size) : MIST_BUF_F_CSUM_PARTIAL;
+	} else {
+		uint32_t sum = 0, off = 0;
+		for (struct mist_buf *v = payload; v != NULL; v = v->next) {
+			sum = mist_csum_add(sum, mist_csum_partial(v->data, v->len, 0), off);
+			off += v->len;
+		}
+		mist_tcp_fill_checksum(h->data, hlen + len, t->local, t->remote, sum);
 	}
-	mist_tcp_fill_checksum(h->data, hlen + len, t->local, t->remote, sum);
 	h->next = payload;
 	s->stats.tcp.tx++;
 	s->stats.tcp.tx_bytes += len;
 	if (r->flags & MIST_TCP_RST)
 		s->stats.tcp.reset_tx++;
 	return net_ipv4_output(s, t->remote, MIST_IP_PROTO_TCP, h, true);
+}
+
+static int tcp_emit(struct mist_stack *s, const struct tcp_tuple *t, struct mist_tcp_repr *r,
+                    struct mist_buf *payload, uint32_t len)
+{
+	return tcp_emit_gso(s, t, r, payload, len, 0);
 }
 
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
@@ -214,8 +244,10 @@ int tcp_send_data(struct tcp_conn *c, uint32_t seq, uint32_t len, bool retransmi
 		flags |= MIST_TCP_PSH;
 	if (fin)
 		flags |= MIST_TCP_FIN;
+	/* A super-segment (len > seg) goes out as segments of seg bytes, each with this header. */
+	uint32_t seg = tcp_seg_size(c);
 	struct mist_tcp_repr r;
-	tcp_fill_repr(c, &r, seq, flags, len);
+	tcp_fill_repr(c, &r, seq, flags, MIST_MIN(len, seg));
 	if (retransmit)
 		s->stats.tcp.retransmits++;
 	else if (!(c->flags & (TCP_F_TS_OK | TCP_F_RTT_TIMING)) && len > 0) {
@@ -234,7 +266,7 @@ int tcp_send_data(struct tcp_conn *c, uint32_t seq, uint32_t len, bool retransmi
 		c->persist_at = 0;
 		c->backoff = 0;
 	}
-	int err = tcp_emit(s, &c->node.tuple, &r, payload, len);
+	int err = tcp_emit_gso(s, &c->node.tuple, &r, payload, len, len > seg ? (uint16_t)seg : 0);
 	uint32_t end = seq + len + (fin ? 1 : 0);
 	if (fin)
 		c->flags |= TCP_F_FIN_SENT;
@@ -326,7 +358,25 @@ static bool tcp_small_segment_ok(const struct tcp_conn *c, uint32_t len, uint32_
 	return c->max_snd_wnd > 0 && len >= c->max_snd_wnd / 2;
 }
 
-static void tcp_output_data(struct tcp_conn *c, bool force)
+/*
+ * Whether to hold back `len` bytes, all the data there is and less than a
+ * full super-segment, until the end of the loop turn: a device that
+ * segments (TX_TSO4) sends nothing before the turn's flush anyway, and by
+ * then the application may have written more, so that one large frame
+ * leaves instead of one per write. The timers' phase, just before the
+ * flush, sends it (tso_at, tcp_output_deferred()). Retransmissions and
+ * forced segments are never held.
+ */
+static bool tcp_tso_defer(struct tcp_conn *c, uint32_t len, uint32_t avail)
+{
+	if (len != avail || len >= tcp_send_max(c) || tcp_send_max(c) == tcp_seg_size(c))
+		return false;
+	if (c->tso_at == 0)
+		c->tso_at = mist_now();
+	return true;
+}
+
+static void tcp_output_data(struct tcp_conn *c, bool force, bool may_defer)
 {
 	uint32_t seg = tcp_seg_size(c);
 	uint32_t data_end = c->snd_una + c->sndq_len;
@@ -344,7 +394,13 @@ static void tcp_output_data(struct tcp_conn *c, bool force)
 		uint32_t avail = data_end - c->snd_nxt;
 		if (seq_gt(c->snd_nxt, data_end))
 			avail = 0;
-		uint32_t len = MIST_MIN(MIST_MIN(avail, seg), MIST_MIN(wnd, cw));
+		uint32_t len = MIST_MIN(MIST_MIN(avail, tcp_send_max(c)), MIST_MIN(wnd, cw));
+		bool retransmit = seq_lt(c->snd_nxt, c->snd_max);
+		if (len > 0 && may_defer && !force && !retransmit && tcp_tso_defer(c, len, avail))
+			return;
+		/* A super-segment is whole segments; the rest is left to the rules for small ones. */
+		if (len > seg)
+			len -= len % seg;
 
 		if (len == 0) {
 			bool fin_due = (c->flags & TCP_F_FIN_QUEUED) && c->snd_nxt == data_end;
@@ -354,7 +410,6 @@ static void tcp_output_data(struct tcp_conn *c, bool force)
 			}
 			return;
 		}
-		bool retransmit = seq_lt(c->snd_nxt, c->snd_max);
 		if (len < seg && !retransmit && !force && !tcp_small_segment_ok(c, len, data_end))
 			return;
 		force = false;
@@ -386,7 +441,7 @@ static void tcp_persist_check(struct tcp_conn *c)
 	}
 }
 
-static void tcp_output_ex(struct tcp_conn *c, bool force)
+static void tcp_output_ex(struct tcp_conn *c, bool force, bool may_defer)
 {
 	switch (c->state) {
 	case TCP_ESTABLISHED:
@@ -398,7 +453,7 @@ static void tcp_output_ex(struct tcp_conn *c, bool force)
 		    (TCP_F_IN_RECOVERY | TCP_F_SACK_OK))
 			tcp_output_sack_recovery(c);
 		else
-			tcp_output_data(c, force);
+			tcp_output_data(c, force, may_defer);
 		tcp_persist_check(c);
 		break;
 	case TCP_FIN_WAIT_2:
@@ -407,19 +462,25 @@ static void tcp_output_ex(struct tcp_conn *c, bool force)
 	default:
 		return;
 	}
-	if (c->flags & TCP_F_ACK_NOW)
+	/* Deferred data, later in this turn, will carry the ACK (or send it alone). */
+	if ((c->flags & TCP_F_ACK_NOW) && c->tso_at == 0)
 		tcp_send_control(c, c->snd_nxt, MIST_TCP_ACK);
 	tcp_timer_update(c);
 }
 
 void tcp_output(struct tcp_conn *c)
 {
-	tcp_output_ex(c, false);
+	tcp_output_ex(c, false, true);
 }
 
 void tcp_output_force(struct tcp_conn *c)
 {
-	tcp_output_ex(c, true);
+	tcp_output_ex(c, true, false);
+}
+
+void tcp_output_deferred(struct tcp_conn *c)
+{
+	tcp_output_ex(c, false, false);
 }
 
 void tcp_sndq_ack(struct tcp_conn *c, uint32_t acked)

@@ -1,8 +1,8 @@
 /*
  * TCP timers. Each connection has one mist_timer armed at the earliest of
  * its deadlines (retransmission, delayed ACK, persist, keepalive,
- * TIME_WAIT), so an idle connection costs one heap entry, and re-arming
- * after every ACK is one O(log n) operation.
+ * TIME_WAIT, output deferred for TSO), so an idle connection costs one
+ * heap entry, and re-arming after every ACK is one O(log n) operation.
  *
  * The minimum RTO defaults to 200 ms rather than RFC 6298 2.4's 1 s, as in
  * Linux and most deployed stacks: with delayed ACKs bounded at 40 ms here a
@@ -34,8 +34,8 @@ void tcp_timer_init(struct tcp_conn *c)
 void tcp_timer_update(struct tcp_conn *c)
 {
 	uint64_t next = UINT64_MAX;
-	const uint64_t deadlines[] = {c->rto_at, c->delack_at, c->persist_at, c->keep_at,
-	                              c->wait_at};
+	const uint64_t deadlines[] = {c->rto_at,  c->delack_at, c->persist_at,
+	                              c->keep_at, c->wait_at,   c->tso_at};
 	for (unsigned i = 0; i < sizeof(deadlines) / sizeof(deadlines[0]); i++)
 		if (deadlines[i] != 0 && deadlines[i] < next)
 			next = deadlines[i];
@@ -235,6 +235,10 @@ static void tcp_timer_fire(struct mist_timer *timer)
 		c->stack->stats.tcp.delayed_acks++;
 		c->flags |= TCP_F_ACK_NOW;
 		tcp_output(c);
+	}
+	if (c->tso_at != 0 && now >= c->tso_at) {
+		c->tso_at = 0;
+		tcp_output_deferred(c);
 	}
 	c->flags &= (uint16_t)~TCP_F_BUSY;
 	if (c->state == TCP_CLOSED)

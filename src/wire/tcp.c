@@ -56,6 +56,15 @@ void mist_tcp_fill_checksum(uint8_t *p, size_t segment_len, struct mist_ipv4_add
 	mist_tcp_set_checksum(p, mist_csum_fold(sum));
 }
 
+void mist_tcp_fill_partial_checksum(uint8_t *p, size_t segment_len, struct mist_ipv4_addr src,
+                                    struct mist_ipv4_addr dst)
+{
+	uint32_t sum =
+	        mist_csum_pseudo_ipv4(src.b, dst.b, MIST_IP_PROTO_TCP, (uint16_t)segment_len);
+	/* mist_csum_fold() complements; the device wants the sum itself, folded. */
+	mist_tcp_set_checksum(p, (uint16_t)~mist_csum_fold(sum));
+}
+
 /*
  * Reads one option of a known or unknown kind: `o[0..len)` holds its kind,
  * its length byte (already checked to be at least 2 and inside the header)

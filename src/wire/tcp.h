@@ -163,6 +163,18 @@ int mist_tcp_emit(const struct mist_tcp_repr *r, uint8_t *p, size_t len);
 void mist_tcp_fill_checksum(uint8_t *p, size_t segment_len, struct mist_ipv4_addr src,
                             struct mist_ipv4_addr dst, uint32_t payload_sum);
 
+/*
+ * Stores in the checksum field of the segment whose header is at `p` the
+ * folded (not complemented) sum of the IPv4 pseudo-header for a segment of
+ * `segment_len` (at most 65535) header plus payload bytes: what a device
+ * that completes checksums expects (Virtio 1.2 5.1.6.2, "partial checksum";
+ * Linux's CHECKSUM_PARTIAL). Summing the segment from its first header byte
+ * to its end with this in the field, and storing the complement, gives the
+ * checksum mist_tcp_fill_checksum() would have stored.
+ */
+void mist_tcp_fill_partial_checksum(uint8_t *p, size_t segment_len, struct mist_ipv4_addr src,
+                                    struct mist_ipv4_addr dst);
+
 static inline uint16_t mist_tcp_src_port(const uint8_t *p)
 {
 	return mist_load_be16(p + MIST_TCP_OFF_SRC_PORT);

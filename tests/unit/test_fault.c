@@ -306,6 +306,47 @@ static void fault_corrupt_flips_one_bit_of_a_copy(void **state)
 	fixture_close(&fx);
 }
 
+static void fault_offloads_pass_through_but_tx_corruption_turns_checksums_off(void **state)
+{
+	const struct mist_fault_params corrupt = {.corrupt_ppm = MIST_FAULT_PPM_ALWAYS, .seed = 5};
+	const struct mist_fault_params loss = {.drop_ppm = 10000, .seed = 6};
+	const uint32_t all = MIST_NETDEV_OFF_TX_CSUM | MIST_NETDEV_OFF_TX_TSO4 |
+	                     MIST_NETDEV_OFF_RX_CSUM | MIST_NETDEV_OFF_RX_GSO;
+	struct fixture fx;
+
+	/* Without corruption on transmit, the wrapper offers what the device does. */
+	memset(&fx, 0, sizeof(fx));
+	fx.frames = mist_pool_create("frames", POOL_BLOCKS, POOL_SIZE, POOL_HEADROOM);
+	fx.copies = mist_pool_create("copies", POOL_BLOCKS, POOL_SIZE, POOL_HEADROOM);
+	loop_init(&fx.loop, fx.frames, MTU);
+	fx.loop.netdev.offloads = all;
+	fx.loop.netdev.rx_large_pool = fx.frames;
+	assert_int_equal(mist_fault_wrap(&fx.loop.netdev, &corrupt, &loss, fx.copies, &fx.dev), 0);
+	assert_int_equal(fx.dev->offloads, all);
+	assert_ptr_equal(fx.dev->rx_large_pool, fx.frames);
+
+	/* A corrupted received copy is no longer vouched for by the device. */
+	struct mist_buf *frame = frame_new(&fx, 1);
+	frame->flags = MIST_BUF_F_CSUM_VALID;
+	loop_inject(&fx.loop, frame);
+	struct mist_buf *got[BURST];
+	assert_int_equal(fx.dev->ops->rx_burst(fx.dev, got, BURST), 1);
+	assert_int_equal(stats_of(&fx).rx.corrupted, 1);
+	assert_int_equal(got[0]->flags & MIST_BUF_F_CSUM_VALID, 0);
+	free_all(got, 1);
+	fixture_close(&fx);
+
+	/* With corruption on transmit, no checksum or segmentation is left to the device. */
+	memset(&fx, 0, sizeof(fx));
+	fx.frames = mist_pool_create("frames", POOL_BLOCKS, POOL_SIZE, POOL_HEADROOM);
+	fx.copies = mist_pool_create("copies", POOL_BLOCKS, POOL_SIZE, POOL_HEADROOM);
+	loop_init(&fx.loop, fx.frames, MTU);
+	fx.loop.netdev.offloads = all;
+	assert_int_equal(mist_fault_wrap(&fx.loop.netdev, NULL, &corrupt, fx.copies, &fx.dev), 0);
+	assert_int_equal(fx.dev->offloads, MIST_NETDEV_OFF_RX_CSUM | MIST_NETDEV_OFF_RX_GSO);
+	fixture_close(&fx);
+}
+
 static void fault_duplicate_follows_its_original(void **state)
 {
 	const struct mist_fault_params dup = {.dup_ppm = MIST_FAULT_PPM_ALWAYS, .seed = 5};
@@ -409,6 +450,7 @@ int main(void)
 	        cmocka_unit_test(fault_at_full_drop_passes_nothing),
 	        cmocka_unit_test(fault_rates_are_plausible_and_replay_from_the_seed),
 	        cmocka_unit_test(fault_corrupt_flips_one_bit_of_a_copy),
+	        cmocka_unit_test(fault_offloads_pass_through_but_tx_corruption_turns_checksums_off),
 	        cmocka_unit_test(fault_duplicate_follows_its_original),
 	        cmocka_unit_test(fault_reorder_swaps_adjacent_frames_and_loses_none),
 	        cmocka_unit_test(fault_close_releases_a_held_frame),

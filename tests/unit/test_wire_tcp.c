@@ -469,6 +469,22 @@ static void checksum_over_a_payload_in_odd_pieces_matches(void **state)
 	assert_memory_equal(hdr, linux_data, sizeof(hdr));
 }
 
+static void partial_checksum_is_the_pseudo_header_sum_and_completes(void **state)
+{
+	uint8_t seg[sizeof(linux_data)];
+	memcpy(seg, linux_data, sizeof(seg));
+
+	/* 0x0a09 + 0x0001 + 0x0a09 + 0x0002 + 6 (TCP) + 43 (the length): 0x1446, not complemented. */
+	mist_tcp_fill_partial_checksum(seg, sizeof(seg), SRC, DST);
+	assert_int_equal(mist_tcp_checksum(seg), 0x1446);
+	assert_memory_equal(seg, linux_data, MIST_TCP_OFF_CHECKSUM);
+
+	/* What a device does with it (Virtio 1.2 5.1.6.2): sum the segment, store the complement. */
+	mist_tcp_set_checksum(seg, mist_csum(seg, sizeof(seg)));
+	assert_int_equal(mist_tcp_checksum(seg), 0xf748);
+	assert_memory_equal(seg, linux_data, sizeof(seg));
+}
+
 /* Option bytes worked by hand from the layout in tcp.h, one repr each. */
 static const struct {
 	struct mist_tcp_repr r;
@@ -647,6 +663,7 @@ int main(void)
 	        cmocka_unit_test(eol_ends_the_option_list),
 	        cmocka_unit_test(sack_blocks_of_several_options_add_up),
 	        cmocka_unit_test(emitted_syn_is_the_linux_syn),
+	        cmocka_unit_test(partial_checksum_is_the_pseudo_header_sum_and_completes),
 	        cmocka_unit_test(emit_reproduces_every_capture),
 	        cmocka_unit_test(checksum_over_a_payload_in_odd_pieces_matches),
 	        cmocka_unit_test(emit_lays_out_each_option_as_documented),
