@@ -62,6 +62,7 @@ enum tcp_state {
 #define TCP_RTO_MAX         (60 * MIST_SEC)   /* RFC 6298 2.5 */
 #define TCP_DELACK          (40 * MIST_MSEC)  /* RFC 9293 3.8.6.3: well under 500 ms */
 #define TCP_TIME_WAIT_LEN   (60 * MIST_SEC)   /* 2*MSL with MSL = 30 s */
+#define TCP_FIN_WAIT_2_LEN  (60 * MIST_SEC)   /* after close, for a peer that never sends FIN */
 #define TCP_USER_TIMEOUT    (120 * MIST_SEC)  /* give up on unacknowledged data */
 #define TCP_SYN_RETRIES     6
 #define TCP_SYNACK_RETRIES  5
@@ -258,6 +259,13 @@ void tcp_rto_stop(struct tcp_conn *c);
 uint64_t tcp_rto_now(const struct tcp_conn *c);
 /* Pushes the keepalive deadline out after traffic. */
 void tcp_keepalive_touch(struct tcp_conn *c);
+/*
+ * Bounds FIN-WAIT-2 once the application has closed: nothing can read what
+ * the peer might still send, and a peer that never sends its FIN would
+ * otherwise hold the connection for ever (RFC 9293 leaves this open; Linux
+ * waits tcp_fin_timeout, 60 s).
+ */
+void tcp_fin_wait_2_limit(struct tcp_conn *c);
 /* Enters TIME_WAIT (RFC 9293 3.10.7.4) for 2*MSL. */
 void tcp_enter_time_wait(struct tcp_conn *c);
 /* The timestamp clock: 1 ms per tick (RFC 7323 5.4). */

@@ -353,6 +353,7 @@ void mist_flow_close(struct mist_flow *flow)
 	c->rcvq = c->rcvq_tail = NULL;
 	c->rcvq_len = 0;
 	tcp_shutdown_write(c);
+	tcp_fin_wait_2_limit(c);
 	tcp_conn_release(c);
 }
 

@@ -543,8 +543,10 @@ static bool tcp_ack_input(struct tcp_conn *c, struct tcp_seg *g)
 
 	switch (c->state) {
 	case TCP_FIN_WAIT_1:
-		if (tcp_fin_acked(c))
+		if (tcp_fin_acked(c)) {
 			tcp_set_state(c, TCP_FIN_WAIT_2);
+			tcp_fin_wait_2_limit(c);
+		}
 		break;
 	case TCP_CLOSING:
 		if (tcp_fin_acked(c))
@@ -615,6 +617,9 @@ static void tcp_synchronized_input(struct tcp_conn *c, struct tcp_seg *g)
 		if (r->flags & MIST_TCP_RST)
 			return;
 		c->flags |= TCP_F_ACK_NOW;
+		/* RFC 9293 3.10.7.4: in TIME-WAIT, a retransmitted FIN restarts the 2 MSL wait. */
+		if (c->state == TCP_TIME_WAIT && (r->flags & MIST_TCP_FIN))
+			tcp_enter_time_wait(c);
 		/*
 		 * RFC 9293 3.10.7.4: with a zero receive window nothing is
 		 * acceptable, "but special allowance should be made to accept

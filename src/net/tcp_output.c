@@ -456,6 +456,7 @@ static void tcp_output_ex(struct tcp_conn *c, bool force, bool may_defer)
 			tcp_output_data(c, force, may_defer);
 		tcp_persist_check(c);
 		break;
+	case TCP_SYN_RECEIVED: /* RFC 9293 3.10.7.4: an unacceptable segment is answered with an ACK */
 	case TCP_FIN_WAIT_2:
 	case TCP_TIME_WAIT:
 		break;

@@ -104,6 +104,14 @@ void tcp_enter_time_wait(struct tcp_conn *c)
 	tcp_timer_update(c);
 }
 
+void tcp_fin_wait_2_limit(struct tcp_conn *c)
+{
+	if (c->state == TCP_FIN_WAIT_2 && (c->flags & TCP_F_APP_GONE) && c->wait_at == 0) {
+		c->wait_at = mist_now() + TCP_FIN_WAIT_2_LEN;
+		tcp_timer_update(c);
+	}
+}
+
 /* RFC 6298 5.4-5.7 and RFC 5681 3.1: the oldest unacknowledged segment is resent. */
 static void tcp_rto_expired(struct tcp_conn *c)
 {

@@ -38,13 +38,14 @@ static void active_close_passes_fin_wait_and_time_wait(void **state)
 	assert_int_equal(th_state(h), TCP_TIME_WAIT);
 	uint64_t entered = mist_now();
 
-	/* A retransmitted FIN (our ACK was lost) is acknowledged again. */
+	/* RFC 9293 3.10.7.4: a retransmitted FIN (our ACK was lost) is acknowledged again ... */
 	th_advance(h, 10 * MIST_SEC);
 	TH_SEND(h, NULL, 0, .seq = IRS + 1, .ack = iss + 2, .flags = TH_FIN | TH_ACK,
 	        .window = 65535);
 	TH_EXPECT(h, 0, .flags = TH_ACK, .seq = iss + 2, .ack = IRS + 2, .window = 65535);
 
-	/* RFC 9293 3.10.7.4: the connection is deleted 2*MSL after TIME-WAIT was entered. */
+	/* ... and restarts the 2*MSL wait, after which the connection is deleted. */
+	entered = mist_now();
 	th_run_until(h, entered + TWO_MSL - 1);
 	assert_int_equal(th_state(h), TCP_TIME_WAIT);
 	th_run_until(h, entered + TWO_MSL);
@@ -55,6 +56,25 @@ static void active_close_passes_fin_wait_and_time_wait(void **state)
 	/* Gone: what arrives now gets <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.1). */
 	TH_SEND(h, NULL, 0, .seq = IRS + 2, .ack = iss + 2, .flags = TH_ACK, .window = 65535);
 	TH_EXPECT(h, 0, .flags = TH_RST, .seq = iss + 2);
+}
+
+/* After close, FIN-WAIT-2 is bounded: a peer that never sends its FIN does not hold the connection. */
+static void fin_wait_2_after_close_ends_after_its_limit(void **state)
+{
+	struct th *h = *state;
+	th_listen(h);
+	uint32_t iss = th_accept(h, IRS, TH_PLAIN);
+	th_close(h);
+	th_drain(h);
+	TH_SEND(h, NULL, 0, .seq = IRS + 1, .ack = iss + 2, .flags = TH_ACK, .window = 65535);
+	assert_int_equal(th_state(h), TCP_FIN_WAIT_2);
+	uint64_t entered = mist_now();
+
+	th_run_until(h, entered + TCP_FIN_WAIT_2_LEN - 1);
+	assert_int_equal(th_state(h), TCP_FIN_WAIT_2);
+	th_run_until(h, entered + TCP_FIN_WAIT_2_LEN);
+	assert_int_equal(th_state(h), TCP_CLOSED);
+	th_expect_none(h);
 }
 
 static void fin_acking_our_fin_goes_from_fin_wait_1_to_time_wait(void **state)
@@ -383,6 +403,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(
 	                fin_acking_our_fin_goes_from_fin_wait_1_to_time_wait, th_setup,
 	                th_teardown),
+	        cmocka_unit_test_setup_teardown(fin_wait_2_after_close_ends_after_its_limit,
+	                                        th_setup, th_teardown),
 	        cmocka_unit_test_setup_teardown(passive_close_passes_close_wait_and_last_ack,
 	                                        th_setup, th_teardown),
 	        cmocka_unit_test_setup_teardown(simultaneous_close_passes_closing, th_setup,

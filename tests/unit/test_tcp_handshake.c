@@ -149,6 +149,21 @@ static void syn_received_resets_an_unacceptable_ack(void **state)
 	assert_int_equal(h->accepted, 1);
 }
 
+static void syn_received_acks_a_segment_outside_the_window(void **state)
+{
+	struct th *h = *state;
+	th_listen(h);
+	TH_SEND(h, NULL, 0, .seq = IRS, .flags = TH_SYN, .window = 65535, .mss = 1460);
+	uint32_t iss = th_next(h)->r.seq;
+
+	/* RFC 9293 3.10.7.4, first check: not acceptable, so <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+	TH_SEND(h, NULL, 0, .seq = IRS + 1 + 100000, .ack = iss + 1, .flags = TH_ACK,
+	        .window = 65535);
+	TH_EXPECT(h, 0, .flags = TH_ACK, .seq = iss + 1, .ack = IRS + 1, .window = 65535);
+	th_expect_none(h);
+	assert_int_equal(th_state(h), TCP_SYN_RECEIVED);
+}
+
 static void rst_in_syn_received_forgets_the_half_open_connection(void **state)
 {
 	struct th *h = *state;
@@ -367,6 +382,8 @@ int main(void)
 	                th_teardown),
 	        cmocka_unit_test_setup_teardown(syn_received_resets_an_unacceptable_ack, th_setup,
 	                                        th_teardown),
+	        cmocka_unit_test_setup_teardown(syn_received_acks_a_segment_outside_the_window,
+	                                        th_setup, th_teardown),
 	        cmocka_unit_test_setup_teardown(
 	                rst_in_syn_received_forgets_the_half_open_connection, th_setup,
 	                th_teardown),
