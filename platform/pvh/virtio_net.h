@@ -3,8 +3,9 @@
  * on the virtio-mmio or the modern virtio-pci transport, as a struct
  * mist_netdev (core/netdev.h). Received frames land directly in rx_pool
  * buffers, which become the stack's; transmitted chains are handed to the
- * device as they are. It negotiates no offloads, no control queue and a
- * single queue pair.
+ * device as they are. It negotiates the checksum and TCPv4 segmentation
+ * offloads both ways when the device offers them (announced in the
+ * netdev's `offloads`), no control queue and a single queue pair.
  */
 #ifndef MIST_PLATFORM_PVH_VIRTIO_NET_H
 #define MIST_PLATFORM_PVH_VIRTIO_NET_H
@@ -19,7 +20,9 @@ struct mist_pool;
  * mist_netdev receiving into `rx_pool`, whose buffers need at least 12
  * bytes of headroom (the virtio-net header is received there) and should
  * hold a 1514-byte frame after it (§5.1.6.3.1); longer frames are dropped
- * by the device.
+ * by the device. TCP super-frames (GUEST_TSO4) arrive in buffers of a pool
+ * of the driver's, netdev->rx_large_pool (8.4 MiB), when there is memory
+ * for it.
  *
  * The MAC address is --mac when given: the device is then not asked for its
  * own (VIRTIO_NET_F_MAC is left unnegotiated, which §5.1.4.2 allows), and

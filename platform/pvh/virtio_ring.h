@@ -94,6 +94,16 @@ static inline unsigned virtq_free_descs(const struct virtq *vq)
 }
 
 /*
+ * The descriptor the next virtq_add() makes the head of its chain, by which
+ * a driver can keep per-chain data of its own beside the ring. Valid until
+ * the next virtq_add() or virtq_get_used().
+ */
+static inline uint16_t virtq_next_head(const struct virtq *vq)
+{
+	return vq->free_head;
+}
+
+/*
  * Adds a chain of `n_readable` device-readable segments followed by
  * `n_writable` device-writable ones (§2.7.4: writable ones come last),
  * carrying `cookie` (not NULL), to the available ring. The device sees it at

@@ -4,7 +4,7 @@ virtio-mmio transport on the microvm machine, the virtio-pci transport on
 q35. Each machine boots once (module fixture, parametrized); the tests ping
 it (56 bytes, 1472 bytes = a full 1500-byte frame, 8000 bytes = fragmented
 both ways), echo UDP datagrams through socat and Python, checked byte for
-byte, and check the MAC the driver chose.
+byte, and check the MAC and the offloads the driver chose.
 
 QEMU runs under scripts/mist-run: KVM when it is usable, else TCG;
 MIST_QEMU_ACCEL=tcg forces TCG.
@@ -59,6 +59,8 @@ def test_driver_found_the_device_on_its_transport(pvh, machine):
     assert MACHINES[machine]["transport"] in lines[0], lines[0]
     assert MACHINES[machine]["expect_mac"] in lines[0], lines[0]
     assert "MTU 1500" in lines[0], lines[0]
+    # QEMU's virtio-net on a TAP with virtio_net_hdr offers all four; the driver takes them.
+    assert "offloads tx-csum tx-tso4 rx-csum rx-gso" in lines[0], lines[0]
 
 
 @pytest.mark.parametrize("size", [56, 1472, 8000])

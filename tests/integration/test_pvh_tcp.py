@@ -1,20 +1,23 @@
 """build/pvh/echo, the seed's TCP echo server, booted as a unikernel under
 QEMU: on a TAP device in a namespace of its own with the namespace's kernel
 as the TCP peer (a 20 MB echo checked by SHA-256, 100 concurrent
-connections, the log lines of each connection), and with QEMU's user
-networking forwarding 127.0.0.1:PORT to it, the way `make run` starts it.
+connections, the log lines of each connection, the virtio-net offloads
+taken both ways), and with QEMU's user networking forwarding
+127.0.0.1:PORT to it, the way `make run` starts it.
 """
+import json
 import socket
 
 import pytest
 
-from conftest import BUILD, Pvh
+from conftest import BUILD, TAP, Pvh
 
 PVH_ECHO = BUILD / "pvh" / "echo"
 MIST_IP = "10.80.0.2"
 PEER_IP = "10.80.0.1"
 READY = r"echoing TCP on port"
 ECHO_PORT = 8081
+ETHER_FRAME_MAX = 1514  # a 1500-byte IP MTU plus the Ethernet header
 
 # Both ends at once: the client writes from one thread and reads in another.
 ECHO_CLIENT = r"""
@@ -70,6 +73,32 @@ def pvh_echo_tap(tmp_path_factory):
 def test_20mb_echo_is_byte_exact(pvh_echo_tap):
     r = pvh_echo_tap.python(ECHO_CLIENT, MIST_IP, str(ECHO_PORT), str(20 << 20), timeout=240)
     assert r.stdout.split() == [str(20 << 20), "True"], r.stdout + r.stderr
+
+
+def _tap_counters(pvh):
+    """The kernel's counters for the TAP: (packets, bytes) it received from
+    the guest, and (packets, bytes) it sent to the guest."""
+    info = json.loads(pvh.run(["ip", "-j", "-s", "link", "show", TAP]).stdout)
+    s = info[0]["stats64"]
+    return ((s["rx"]["packets"], s["rx"]["bytes"]), (s["tx"]["packets"], s["tx"]["bytes"]))
+
+
+def test_echo_takes_the_offloads_both_ways(pvh_echo_tap):
+    """The driver negotiated checksum offload and TSO both ways, and they carry
+    the echo: the kernel counts a super-frame as one packet, so bytes per
+    packet exceed a 1514-byte Ethernet frame only with segmentation offload
+    (Mist's TSO towards the kernel, the kernel's GSO towards Mist)."""
+    echo = pvh_echo_tap
+    line = [l for l in echo.log().splitlines() if "virtio-net:" in l and "offloads" in l]
+    assert len(line) == 1 and "offloads tx-csum tx-tso4 rx-csum rx-gso" in line[0], echo.log()
+    before = _tap_counters(echo)
+    r = echo.python(ECHO_CLIENT, MIST_IP, str(ECHO_PORT), str(20 << 20), timeout=240)
+    assert r.stdout.split() == [str(20 << 20), "True"], r.stdout + r.stderr
+    after = _tap_counters(echo)
+    for direction in (0, 1):
+        packets = after[direction][0] - before[direction][0]
+        nbytes = after[direction][1] - before[direction][1]
+        assert packets > 0 and nbytes / packets > 4 * ETHER_FRAME_MAX, (direction, before, after)
 
 
 def test_100_concurrent_connections_each_get_their_own_echo(pvh_echo_tap):
