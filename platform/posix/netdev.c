@@ -47,9 +47,9 @@ int mist_plat_netdev_open(const struct mist_args *args, struct mist_pool *rx_poo
 	return 0;
 }
 
-int mist_plat_pcap_open(const char *path, struct mist_pcap_sink *sink)
+int mist_plat_capture(const char *path, struct mist_netdev *lower, struct mist_netdev **out)
 {
-	int err = posix_pcap_file_sink(path, sink);
+	int err = posix_pcap_capture(path, lower, out);
 	if (err != 0)
 		mist_log_at(MIST_LOG_ERROR, "pcap", "cannot write %s: %s", path,
 		            mist_strerror(err));

@@ -60,3 +60,15 @@ int posix_pcap_file_sink(const char *path, struct mist_pcap_sink *sink)
 	sink->ctx = (void *)(intptr_t)fd;
 	return 0;
 }
+
+int posix_pcap_capture(const char *path, struct mist_netdev *lower, struct mist_netdev **out)
+{
+	struct mist_pcap_sink sink;
+	int err = posix_pcap_file_sink(path, &sink);
+	if (err != 0)
+		return err;
+	err = mist_pcap_wrap(lower, &sink, out);
+	if (err != 0)
+		sink.close(sink.ctx);
+	return err;
+}

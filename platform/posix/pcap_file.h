@@ -2,7 +2,8 @@
  * The posix file sink for packet capture (dev/pcap.h): what --pcap=FILE
  * writes to on the hosted targets. It is not buffered (each record is one
  * write(2), so a capture survives a crash up to the last frame) and does not
- * rotate files. It depends on libc and dev/pcap.h's sink type.
+ * rotate files. It depends on libc and dev/pcap.h (its sink type, and its
+ * capturing device for posix_pcap_capture()).
  */
 #ifndef MIST_PLATFORM_POSIX_PCAP_FILE_H
 #define MIST_PLATFORM_POSIX_PCAP_FILE_H
@@ -18,5 +19,12 @@
  * it itself.
  */
 int posix_pcap_file_sink(const char *path, struct mist_pcap_sink *sink);
+
+/*
+ * Wraps `lower` in a capture to the file at `path` (mist_pcap_wrap() on
+ * posix_pcap_file_sink()), for mist_plat_capture(). Returns 0 or a MIST_E*
+ * code; on failure `lower` stays the caller's and the file is closed.
+ */
+int posix_pcap_capture(const char *path, struct mist_netdev *lower, struct mist_netdev **out);
 
 #endif

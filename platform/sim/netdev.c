@@ -12,7 +12,7 @@ int mist_plat_netdev_open(const struct mist_args *args, struct mist_pool *rx_poo
 	return MIST_ENOENT;
 }
 
-int mist_plat_pcap_open(const char *path, struct mist_pcap_sink *sink)
+int mist_plat_capture(const char *path, struct mist_netdev *lower, struct mist_netdev **out)
 {
-	return posix_pcap_file_sink(path, sink);
+	return posix_pcap_capture(path, lower, out);
 }

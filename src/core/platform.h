@@ -60,7 +60,6 @@ void mist_plat_stack_free(void *stack, size_t size);
 
 struct mist_args;
 struct mist_netdev;
-struct mist_pcap_sink;
 struct mist_pool;
 
 /*
@@ -72,8 +71,13 @@ struct mist_pool;
 int mist_plat_netdev_open(const struct mist_args *args, struct mist_pool *rx_pool,
                           struct mist_netdev **out);
 
-/* Opens a sink for --pcap=`path`. Returns 0 or a MIST_E* code after logging why. */
-int mist_plat_pcap_open(const char *path, struct mist_pcap_sink *sink);
+/*
+ * Wraps `lower` in a device that captures every frame to --pcap=`path`
+ * (dev/pcap.h) and stores it in *out. A platform with nowhere to write a
+ * capture returns MIST_ENOTSUP, and so links no capture code. Returns 0 or
+ * a MIST_E* code after logging why; on failure `lower` stays the caller's.
+ */
+int mist_plat_capture(const char *path, struct mist_netdev *lower, struct mist_netdev **out);
 
 /* Ends the program with `status`. */
 _Noreturn void mist_plat_exit(int status);

@@ -12,7 +12,6 @@
 #include "core/mem.h"
 #include "core/platform.h"
 #include "dev/fault_option.h"
-#include "dev/pcap.h"
 #include "net/stack.h"
 
 #define NET_RX_BUFFERS  2048
@@ -105,11 +104,8 @@ int mist__net_start(const struct mist_args *args, struct mist_stack **net)
 			goto close;
 	}
 	if (args->pcap != NULL) {
-		struct mist_pcap_sink sink;
 		struct mist_netdev *capture;
-		err = mist_plat_pcap_open(args->pcap, &sink);
-		if (err == 0)
-			err = mist_pcap_wrap(dev, &sink, &capture);
+		err = mist_plat_capture(args->pcap, dev, &capture);
 		if (err != 0)
 			goto close;
 		dev = capture;
