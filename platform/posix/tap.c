@@ -4,8 +4,8 @@
  * receive pool, and written frame by frame with writev(2) straight from the
  * transmitted chains, so that neither direction copies the data path.
  *
- * With offloads (the default), every frame carries a struct virtio_net_hdr
- * in front (IFF_VNET_HDR), read in tap_read_frame() and written in
+ * With offloads (the default), every frame carries a virtio-net header
+ * (dev/vnet_hdr.h) in front (IFF_VNET_HDR), read in tap_read_frame() and written in
  * tap_write_frame(), the only two places that touch the descriptor. The
  * kernel then hands over TCP super-frames of up to 64 KiB (its GSO output,
  * never segmented) with the checksum checked or not computed, and takes
@@ -23,7 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
-#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +40,7 @@
 #include "core/netdev.h"
 #include "core/panic.h"
 #include "core/platform.h"
+#include "dev/vnet_hdr.h"
 #include "mist/buf.h"
 #include "mist/log.h"
 #include "mist/mist.h"
@@ -100,7 +100,7 @@ struct tap_dev {
 	 * in the host's byte order: that of a legacy virtio device, which the
 	 * tun driver is unless told otherwise (TUNSETVNETLE/BE).
 	 */
-	struct virtio_net_hdr rx_hdr, tx_hdr;
+	struct mist_vnet_hdr rx_hdr, tx_hdr;
 	struct iovec iov[POSIX_TAP_IOV_MAX]; /* the header and views of the frame being written */
 };
 
@@ -161,31 +161,6 @@ static ssize_t tap_read_frame(struct tap_dev *tap, uint8_t *data, size_t cap, ui
 }
 
 /*
- * Fills tap->tx_hdr for `frame` from its flags (core/netdev.h). The offsets
- * come from the frame's own headers, which tap_tx() checked are in the first
- * view (Virtio 1.2 5.1.6.2): csum_start is where the device starts summing,
- * csum_offset where from there it stores the sum, hdr_len the header bytes
- * every segment repeats, gso_size the payload bytes of each segment.
- */
-static void tap_fill_tx_hdr(struct tap_dev *tap, const struct mist_buf *frame)
-{
-	struct virtio_net_hdr *h = &tap->tx_hdr;
-
-	memset(h, 0, sizeof(*h));
-	if (!(frame->flags & MIST_BUF_F_CSUM_PARTIAL))
-		return;
-	uint32_t tcp = MIST_ETHER_HDR_LEN + mist_ipv4_header_len(frame->data + MIST_ETHER_HDR_LEN);
-	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	h->csum_start = (uint16_t)tcp;
-	h->csum_offset = MIST_TCP_OFF_CHECKSUM;
-	if (frame->flags & MIST_BUF_F_GSO_TCP4) {
-		h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-		h->gso_size = mist_buf_gso_size(frame->flags);
-		h->hdr_len = (uint16_t)(tcp + mist_tcp_data_offset(frame->data + tcp));
-	}
-}
-
-/*
  * Writes the chain `frame` as one frame, gathering its views behind its
  * virtio_net_hdr (if any). Returns 0 or a negative enum tap_io. The tun
  * driver takes a frame whole or not at all.
@@ -194,7 +169,7 @@ static int tap_write_frame(struct tap_dev *tap, const struct mist_buf *frame)
 {
 	int iovcnt = 0;
 	if (tap->vnet) {
-		tap_fill_tx_hdr(tap, frame);
+		mist_vnet_hdr_fill(&tap->tx_hdr, frame);
 		tap->iov[iovcnt].iov_base = &tap->tx_hdr;
 		tap->iov[iovcnt].iov_len = sizeof(tap->tx_hdr);
 		iovcnt++;
@@ -244,18 +219,12 @@ static uint32_t tap_rx_flags(struct tap_dev *tap)
 {
 	if (!tap->vnet)
 		return 0;
-	if (tap->rx_hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if (tap->rx_hdr.gso_type != MIST_VNET_GSO_NONE)
 		tap->netdev.stats.rx_gso++;
-	/*
-	 * NEEDS_CSUM: the frame comes from the host's own stack and never
-	 * crossed a wire; its checksum field holds only the pseudo-header sum.
-	 * DATA_VALID: the host checked the checksum.
-	 */
-	if (tap->rx_hdr.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) {
+	uint32_t flags = mist_vnet_hdr_rx_flags(&tap->rx_hdr);
+	if (flags & MIST_BUF_F_CSUM_VALID)
 		tap->tap_stats.rx_csum_trusted++;
-		return MIST_BUF_F_CSUM_VALID;
-	}
-	return 0;
+	return flags;
 }
 
 /*
@@ -315,25 +284,6 @@ static unsigned tap_rx_burst(struct mist_netdev *netdev, struct mist_buf **bufs,
 	return n;
 }
 
-/*
- * Whether the headers of a frame marked for offload, which the device reads
- * to fill the virtio_net_hdr, are an IPv4 TCP packet's and lie in its first
- * view, where the stack builds them.
- */
-static bool tap_offload_headers_ok(const struct mist_buf *frame)
-{
-	const uint8_t *ip = frame->data + MIST_ETHER_HDR_LEN;
-	if (frame->len < MIST_ETHER_HDR_LEN + MIST_IPV4_HDR_MIN ||
-	    mist_ether_type(frame->data) != MIST_ETHERTYPE_IPV4 ||
-	    mist_ipv4_version(ip) != MIST_IPV4_VERSION ||
-	    mist_ipv4_header_len(ip) < MIST_IPV4_HDR_MIN ||
-	    mist_ipv4_protocol(ip) != MIST_IP_PROTO_TCP)
-		return false;
-	size_t tcp = MIST_ETHER_HDR_LEN + mist_ipv4_header_len(ip);
-	return frame->len >= tcp + MIST_TCP_HDR_MIN &&
-	       mist_tcp_check(frame->data + tcp, frame->len - tcp) == 0;
-}
-
 static int tap_tx(struct mist_netdev *netdev, struct mist_buf *frame)
 {
 	struct tap_dev *tap = tap_of(netdev);
@@ -354,8 +304,7 @@ static int tap_tx(struct mist_netdev *netdev, struct mist_buf *frame)
 		mist_buf_free_chain(frame);
 		return MIST_EMSGSIZE;
 	}
-	if ((frame->flags & MIST_BUF_F_CSUM_PARTIAL) &&
-	    (!(netdev->offloads & MIST_NETDEV_OFF_TX_CSUM) || !tap_offload_headers_ok(frame))) {
+	if (!mist_vnet_offload_ok(frame, netdev->offloads)) {
 		tap->tap_stats.tx_bad_offload++;
 		netdev->stats.tx_dropped++;
 		mist_buf_free_chain(frame);
@@ -498,7 +447,7 @@ static uint16_t tap_read_mtu(const char *ifname)
 static int tap_attach(int fd, struct ifreq *ifr, bool vnet)
 {
 	const char *what = ifr->ifr_name[0] != '\0' ? ifr->ifr_name : "tap";
-	int hdr_len = sizeof(struct virtio_net_hdr);
+	int hdr_len = sizeof(struct mist_vnet_hdr);
 
 	ifr->ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
 	if (ioctl(fd, TUNSETIFF, ifr) != 0) {

@@ -40,6 +40,7 @@
 #include "core/mem.h"
 #include "core/netdev.h"
 #include "core/panic.h"
+#include "dev/vnet_hdr.h"
 #include "mist/args.h"
 #include "mist/buf.h"
 #include "mist/log.h"
@@ -69,26 +70,17 @@
 
 /*
  * struct virtio_net_hdr with VIRTIO_F_VERSION_1 and without hash reports:
- * 12 bytes, num_buffers included (§5.1.6). A frame without offloads has
- * every field zero (§5.1.6.2.1); num_buffers is always zero on transmit.
+ * 12 bytes, the common part (dev/vnet_hdr.h) and num_buffers (§5.1.6). A
+ * frame without offloads has every field zero (§5.1.6.2.1); num_buffers is
+ * always zero on transmit.
  */
 struct virtio_net_hdr {
-	uint8_t flags;        /* VIRTIO_NET_HDR_F_* */
-	uint8_t gso_type;     /* VIRTIO_NET_HDR_GSO_* */
-	uint16_t hdr_len;     /* header bytes every segment repeats (Ethernet to TCP) */
-	uint16_t gso_size;    /* payload bytes of each segment */
-	uint16_t csum_start;  /* where the checksummed part starts, from the frame's first byte */
-	uint16_t csum_offset; /* where the checksum goes, from csum_start */
+	struct mist_vnet_hdr common;
 	uint16_t num_buffers; /* buffers of a merged receive; unused here */
 };
 
 #define VIRTIO_NET_HDR_LEN 12u
 _Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN, "§5.1.6 layout");
-
-#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1u /* the checksum is partial: csum_start, csum_offset */
-#define VIRTIO_NET_HDR_F_DATA_VALID 2u /* the device checked the checksum (receive) */
-#define VIRTIO_NET_HDR_GSO_NONE     0u
-#define VIRTIO_NET_HDR_GSO_TCPV4    1u
 
 /*
  * Entries per queue at most (fewer if the device has fewer). 256 is QEMU's
@@ -226,11 +218,12 @@ static void vnet_rx_publish(struct vnet *v)
 static uint32_t vnet_rx_flags(struct vnet *v, const struct mist_buf *b)
 {
 	const struct virtio_net_hdr *h = (const void *)(b->data - VIRTIO_NET_HDR_LEN);
-	if (!(v->netdev.offloads & MIST_NETDEV_OFF_RX_CSUM) ||
-	    !(h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)))
+	if (!(v->netdev.offloads & MIST_NETDEV_OFF_RX_CSUM))
 		return 0;
-	v->stats.rx_csum_trusted++;
-	return MIST_BUF_F_CSUM_VALID;
+	uint32_t flags = mist_vnet_hdr_rx_flags(&h->common);
+	if (flags & MIST_BUF_F_CSUM_VALID)
+		v->stats.rx_csum_trusted++;
+	return flags;
 }
 
 /*
@@ -275,7 +268,7 @@ static bool vnet_rx_frame(struct vnet *v, struct mist_buf *b, uint32_t written,
 	}
 	uint32_t len = written - VIRTIO_NET_HDR_LEN;
 	const struct virtio_net_hdr *h = (const void *)(b->data - VIRTIO_NET_HDR_LEN);
-	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if (h->common.gso_type != MIST_VNET_GSO_NONE)
 		v->netdev.stats.rx_gso++;
 	b->flags = vnet_rx_flags(v, b);
 	if (len > cap)
@@ -351,58 +344,17 @@ static int vnet_tx_drop(struct vnet *v, struct mist_buf *frame, uint64_t *counte
 }
 
 /*
- * Whether the headers of a frame marked for offload, from which the header
- * is filled, are an IPv4 TCP packet's and lie in its first view, where the
- * stack builds them.
- */
-static bool vnet_offload_headers_ok(const struct mist_buf *frame)
-{
-	const uint8_t *ip = frame->data + MIST_ETHER_HDR_LEN;
-	if (frame->len < MIST_ETHER_HDR_LEN + MIST_IPV4_HDR_MIN ||
-	    mist_ether_type(frame->data) != MIST_ETHERTYPE_IPV4 ||
-	    mist_ipv4_version(ip) != MIST_IPV4_VERSION ||
-	    mist_ipv4_header_len(ip) < MIST_IPV4_HDR_MIN ||
-	    mist_ipv4_protocol(ip) != MIST_IP_PROTO_TCP)
-		return false;
-	size_t tcp = MIST_ETHER_HDR_LEN + mist_ipv4_header_len(ip);
-	return frame->len >= tcp + MIST_TCP_HDR_MIN &&
-	       mist_tcp_check(frame->data + tcp, frame->len - tcp) == 0;
-}
-
-/*
- * Fills *h for `frame` from its flags (core/netdev.h); false when it asks
- * for an offload that was not negotiated or its headers do not allow one.
- * §5.1.6.2: with NEEDS_CSUM the device sums from csum_start to the end and
- * stores the sum at csum_start + csum_offset, the field holding the
- * pseudo-header sum; with GSO_TCPV4 it cuts the payload behind hdr_len
- * header bytes into gso_size pieces (§5.1.6.2.1: only with HOST_TSO4, and
- * NEEDS_CSUM set too).
+ * Fills *h for `frame` from its flags (core/netdev.h, dev/vnet_hdr.h);
+ * false when it asks for an offload that was not negotiated or its headers
+ * do not allow one.
  */
 static bool vnet_tx_fill_hdr(const struct vnet *v, const struct mist_buf *frame,
                              struct virtio_net_hdr *h)
 {
-	*h = (struct virtio_net_hdr){0};
-	uint32_t flags = frame->flags;
-	if (!(flags & (MIST_BUF_F_CSUM_PARTIAL | MIST_BUF_F_GSO_TCP4)))
-		return true;
-	uint32_t need = MIST_NETDEV_OFF_TX_CSUM;
-	if (flags & MIST_BUF_F_GSO_TCP4)
-		need |= MIST_NETDEV_OFF_TX_TSO4;
-	if ((v->netdev.offloads & need) != need || !(flags & MIST_BUF_F_CSUM_PARTIAL) ||
-	    !vnet_offload_headers_ok(frame))
+	if (!mist_vnet_offload_ok(frame, v->netdev.offloads))
 		return false;
-	uint32_t tcp = MIST_ETHER_HDR_LEN + mist_ipv4_header_len(frame->data + MIST_ETHER_HDR_LEN);
-	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	h->csum_start = (uint16_t)tcp;
-	h->csum_offset = MIST_TCP_OFF_CHECKSUM;
-	if (flags & MIST_BUF_F_GSO_TCP4) {
-		uint16_t gso_size = mist_buf_gso_size(flags);
-		if (gso_size == 0)
-			return false;
-		h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-		h->gso_size = gso_size;
-		h->hdr_len = (uint16_t)(tcp + mist_tcp_data_offset(frame->data + tcp));
-	}
+	*h = (struct virtio_net_hdr){0};
+	mist_vnet_hdr_fill(&h->common, frame);
 	return true;
 }
 
