@@ -69,9 +69,9 @@ struct mist_buf *mist_flow_read(struct mist_flow *flow);
 
 /*
  * As mist_flow_read(), waiting at most until `deadline`. Returns 0 with the
- * buffer in *out, or with *out NULL at the end of the stream; or
- * MIST_ETIMEDOUT (the connection is unaffected), MIST_ECONNRESET,
- * MIST_ETIMEDOUT... the error the connection ended with.
+ * buffer in *out, or with *out NULL at the end of the stream; MIST_ETIMEDOUT
+ * when the deadline passed first (the connection is unaffected); or the
+ * error the connection ended with (MIST_ECONNRESET, MIST_ETIMEDOUT, ...).
  */
 int mist_flow_read_deadline(struct mist_flow *flow, uint64_t deadline, struct mist_buf **out);
 
