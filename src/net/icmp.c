@@ -42,6 +42,32 @@ static int icmp_error_code(uint8_t type, uint8_t code)
 	return MIST_EHOSTUNREACH;
 }
 
+/*
+ * RFC 1191 7, table 7-1: the MTU plateaus, largest first, from which a host
+ * guesses when a router does not say (the first, 65535, is below no total
+ * length and is left out).
+ */
+static const uint16_t icmp_mtu_plateaus[] = {32000, 17914, 8166, 4352, 2002,
+                                             1492,  1006,  508,  296,  68};
+
+/*
+ * The path MTU a "fragmentation needed" message tells: RFC 1191 4, the
+ * next hop's MTU in the low 16 bits of the second word; when that is 0, the
+ * router predates RFC 1191 and RFC 1191 5 takes the largest plateau below
+ * the quoted datagram's total length, 68 (RFC 791's minimum) at the least.
+ */
+static uint16_t icmp_frag_needed_mtu(const uint8_t *msg, const uint8_t *orig)
+{
+	uint16_t mtu = mist_icmp_next_hop_mtu(msg);
+	if (mtu != 0)
+		return mtu;
+	uint16_t total = mist_ipv4_total_len(orig);
+	for (size_t i = 0; i < MIST_ARRAY_SIZE(icmp_mtu_plateaus); i++)
+		if (icmp_mtu_plateaus[i] < total)
+			return icmp_mtu_plateaus[i];
+	return 68;
+}
+
 /* Passes an error to the transport that sent the quoted datagram. */
 static void icmp_error_input(struct mist_stack *s, const uint8_t *msg)
 {
@@ -60,8 +86,11 @@ static void icmp_error_input(struct mist_stack *s, const uint8_t *msg)
 		net_udp_icmp_error(s, mist_udp_src_port(orig + orig_header),
 		                   icmp_error_code(type, code));
 	} else if (mist_ipv4_protocol(orig) == MIST_IP_PROTO_TCP) {
+		bool frag_needed =
+		        type == MIST_ICMP_DEST_UNREACH && code == MIST_ICMP_UNREACH_FRAG_NEEDED;
 		net_tcp_icmp_error(s, orig, (uint32_t)orig_header + MIST_ICMP_ORIG_PAYLOAD,
-		                   icmp_error_code(type, code));
+		                   icmp_error_code(type, code),
+		                   frag_needed ? icmp_frag_needed_mtu(msg, orig) : 0);
 	}
 }
 

@@ -56,6 +56,7 @@ enum tcp_state {
 #define TCP_BUF_MAX         (16u * 1024 * 1024)
 #define TCP_WSCALE          8              /* offered in every SYN: windows up to TCP_BUF_MAX */
 #define TCP_MSS_DEFAULT     536u           /* RFC 9293 3.7.1: when the peer sends no MSS option */
+#define TCP_PMTU_MIN        576u           /* the least path MTU ICMP can set (tcp_input.c) */
 #define TCP_DUPTHRESH       3u             /* RFC 5681 3.2, RFC 6675 */
 #define TCP_RTO_INITIAL     (1 * MIST_SEC) /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_DEFAULT (200 * MIST_MSEC) /* RFC 6298 2.4 says 1 s; see tcp_timer.c */
@@ -212,9 +213,13 @@ uint16_t tcp_mss_for(const struct mist_stack *s, uint16_t peer_mss);
 /* --- tcp_input.c --------------------------------------------------------- */
 
 void net_tcp_input(struct mist_stack *s, const struct net_ip_in *ip, struct mist_buf *segment);
-/* An ICMP error about a segment we sent (RFC 9293 3.10.7, RFC 5461). */
+/*
+ * An ICMP error about a segment we sent (RFC 9293 3.10.7, RFC 5461). `mtu`
+ * is the path MTU a "fragmentation needed" message gives (RFC 1191 4-5),
+ * 0 for any other error.
+ */
 void net_tcp_icmp_error(struct mist_stack *s, const uint8_t *quoted_ip, uint32_t quoted_len,
-                        int error);
+                        int error, uint16_t mtu);
 
 /* --- tcp_output.c -------------------------------------------------------- */
 

@@ -753,8 +753,48 @@ drop:
 	mist_buf_free_chain(g.data);
 }
 
+/*
+ * RFC 1191 6.4: the path carries datagrams of `mtu` bytes at most, so
+ * segments shrink to fit (with SMSS in step, RFC 5681 2), and what is in
+ * flight, which the router dropped for its size, goes again at once in the
+ * new size rather than at the next timeout. It is not a congestion signal:
+ * cwnd and ssthresh stay. RFC 1191 6.4 would resend one segment and wait
+ * for ACKs; we resend what cwnd allows, as the dropped bytes no longer load
+ * the path, which saves a round trip at each step down. Only a message that
+ * lowers the MSS acts: the others about the same burst find nothing larger
+ * to lower, so the burst is resent once, not once per message (the note of
+ * RFC 1191 6.4).
+ *
+ * The MTU is taken no lower than TCP_PMTU_MIN, 576 (RFC 1191 3 allows 68):
+ * the datagram every IPv4 host must accept (RFC 791, RFC 1122 3.3.2) and
+ * RFC 9293's default MSS plus headers. Below it, a forged message quoting
+ * a sequence number in flight could make a connection send 28 bytes per
+ * 68-byte datagram (RFC 1191 8, RFC 5927 7); a real path that small, which
+ * our DF segments cannot cross, is left to time out with EMSGSIZE as the
+ * soft error. A connection whose MSS is already below the floor keeps it.
+ *
+ * Returns false when the path needs smaller segments than the floor allows.
+ */
+static bool tcp_pmtu_lower(struct tcp_conn *c, uint16_t mtu)
+{
+	uint32_t mss = MIST_MAX((uint32_t)mtu, TCP_PMTU_MIN) - MIST_IPV4_HDR_MIN - MIST_TCP_HDR_MIN;
+	/* RFC 1191 3: a message never raises the estimate. */
+	if (mss < c->mss) {
+		c->mss = (uint16_t)mss;
+		c->cc.mss = tcp_seg_size(c);
+		c->snd_nxt = c->snd_una;
+		c->high_rxt = c->snd_una;
+		c->flags &= (uint16_t)~TCP_F_RTT_TIMING; /* Karn: these are retransmissions */
+		tcp_output(c);
+		/* The timer runs from these sends, not from the dropped ones. */
+		if (c->snd_nxt != c->snd_una)
+			tcp_rto_restart(c);
+	}
+	return mtu >= TCP_PMTU_MIN;
+}
+
 void net_tcp_icmp_error(struct mist_stack *s, const uint8_t *quoted_ip, uint32_t quoted_len,
-                        int error)
+                        int error, uint16_t mtu)
 {
 	uint32_t ihl = mist_ipv4_header_len(quoted_ip);
 	if (quoted_len < ihl + 8)
@@ -781,6 +821,9 @@ void net_tcp_icmp_error(struct mist_stack *s, const uint8_t *quoted_ip, uint32_t
 		tcp_conn_release(c);
 		return;
 	}
+	/* Before ESTABLISHED only a SYN or SYN-ACK is in flight: small, and resent by its timer. */
+	if (mtu != 0 && c->state >= TCP_ESTABLISHED && tcp_pmtu_lower(c, mtu))
+		return;
 	/* RFC 5461: a soft error, reported if the connection later times out. */
 	c->soft_error = (int8_t)error;
 }
