@@ -7,125 +7,13 @@
  * bad header checksum is dropped, counted, and answered with nothing. Each
  * test ends with the stack destroyed and the heap back where it started.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "stackfx.h"
 
-#include <cmocka.h>
-
-#include "core/mem.h"
-#include "core/netdev.h"
-#include "core/sched.h"
-#include "mist/buf.h"
-#include "mist/mist.h"
-#include "net/stack.h"
-/* Tests build with -Iinclude -Isrc only; the sim platform's headers are found relative to here. */
-#include "../../platform/sim/sim.h"
-
-#define MTU       1500u
-#define RX_COUNT  64u
-#define MAX_FRAME 1600u
-#define MAX_TX    8u
-
-static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 0x0a};
 static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x0b};
-
-/* --- a device that keeps what is sent ------------------------------------------ */
-
-struct fake_dev {
-	struct mist_netdev dev;
-	uint8_t frames[MAX_TX][MAX_FRAME];
-	size_t lens[MAX_TX];
-	unsigned count;
-};
-
-static unsigned fake_rx_burst(struct mist_netdev *dev, struct mist_buf **bufs, unsigned max)
-{
-	return 0;
-}
-
-static int fake_tx(struct mist_netdev *dev, struct mist_buf *frame)
-{
-	struct fake_dev *f = (struct fake_dev *)dev;
-	size_t len = mist_buf_chain_len(frame);
-	if (f->count < MAX_TX && len <= MAX_FRAME) {
-		mist_buf_copyout(frame, 0, f->frames[f->count], len);
-		f->lens[f->count++] = len;
-	}
-	mist_buf_free_chain(frame);
-	return 0;
-}
-
-static void fake_flush(struct mist_netdev *dev)
-{
-}
-
-static void fake_close(struct mist_netdev *dev)
-{
-}
-
-static const struct mist_netdev_ops fake_ops = {
-        .rx_burst = fake_rx_burst, .tx = fake_tx, .flush = fake_flush, .close = fake_close};
-
-struct fx {
-	struct fake_dev fake;
-	struct mist_sched *sched;
-	struct mist_pool *rx;
-	struct mist_stack *s;
-	uint64_t heap_before;
-};
 
 static int fx_setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	assert_non_null(fx);
-	sim_reset(1);
-	struct mist_mem_stats ms;
-	mist_mem_stats(&ms);
-	fx->heap_before = ms.bytes_in_use;
-	fx->sched = mist_sched_create();
-	assert_non_null(fx->sched);
-	fx->rx = mist_pool_create("rx", RX_COUNT, mist_stack_rx_buf_size(MTU), NET_RX_HEADROOM);
-	assert_non_null(fx->rx);
-	fx->fake.dev.ops = &fake_ops;
-	strcpy(fx->fake.dev.name, "fake0");
-	memcpy(fx->fake.dev.mac, our_mac, 6);
-	fx->fake.dev.mtu = MTU;
-	struct mist_stack_config c = {.dev = &fx->fake.dev,
-	                              .rx_pool = fx->rx,
-	                              .ip = MIST_IPV4(10, 0, 0, 1),
-	                              .prefix = 24};
-	assert_int_equal(mist_stack_create(&c, &fx->s), 0);
-	assert_int_equal(fx->fake.count, 1); /* the gratuitous announcement */
-	fx->fake.count = 0;
-	*state = fx;
-	return 0;
-}
-
-static int fx_teardown(void **state)
-{
-	struct fx *fx = *state;
-	struct mist_pool_stats ps;
-	mist_pool_stats(fx->rx, &ps);
-	assert_int_equal(ps.in_use, 0);
-	mist_stack_destroy(fx->s);
-	assert_int_equal(mist_sched_destroy(fx->sched), 0);
-	struct mist_mem_stats ms;
-	mist_mem_stats(&ms);
-	assert_int_equal(ms.bytes_in_use, fx->heap_before);
-	free(fx);
-	return 0;
-}
-
-static void feed(struct fx *fx, const uint8_t *frame, size_t len)
-{
-	struct mist_buf *b = mist_buf_alloc(fx->rx, (uint32_t)len);
-	assert_non_null(b);
-	memcpy(b->data, frame, len);
-	mist_stack_input(fx->s, b);
+	return stackfx_setup(state, 0);
 }
 
 /* The Internet checksum (RFC 1071), written out independently of src/wire. */
@@ -164,7 +52,7 @@ static const uint8_t arp_reply[42] = {
 static void arp_request_gets_exact_reply(void **state)
 {
 	struct fx *fx = *state;
-	feed(fx, arp_request, sizeof(arp_request));
+	stackfx_feed(fx, arp_request, sizeof(arp_request), 0);
 	assert_int_equal(fx->fake.count, 1);
 	assert_int_equal(fx->fake.lens[0], sizeof(arp_reply));
 	assert_memory_equal(fx->fake.frames[0], arp_reply, sizeof(arp_reply));
@@ -206,18 +94,18 @@ static void build_echo_request(uint8_t *f)
 static void echo_request_gets_exact_reply(void **state)
 {
 	struct fx *fx = *state;
-	feed(fx, arp_request, sizeof(arp_request)); /* so that the peer's MAC is known */
+	stackfx_feed(fx, arp_request, sizeof(arp_request), 0); /* so that the peer's MAC is known */
 	fx->fake.count = 0;
 
 	uint8_t req[ECHO_LEN], want[ECHO_LEN];
 	build_echo_request(req);
 	uint16_t ident = fx->s->ip_ident;
-	feed(fx, req, sizeof(req));
+	stackfx_feed(fx, req, sizeof(req), 0);
 
 	/* The reply: addresses swapped, our next identification, TTL 64, type 0. */
 	memcpy(want, req, sizeof(want));
 	memcpy(want, peer_mac, 6);
-	memcpy(want + 6, our_mac, 6);
+	memcpy(want + 6, STACKFX_MAC, 6);
 	want[18] = (uint8_t)(ident >> 8);
 	want[19] = (uint8_t)ident;
 	want[20] = want[21] = 0;
@@ -239,12 +127,12 @@ static void echo_request_gets_exact_reply(void **state)
 static void bad_ipv4_checksum_is_dropped_and_counted(void **state)
 {
 	struct fx *fx = *state;
-	feed(fx, arp_request, sizeof(arp_request));
+	stackfx_feed(fx, arp_request, sizeof(arp_request), 0);
 	fx->fake.count = 0;
 	uint8_t req[ECHO_LEN];
 	build_echo_request(req);
 	req[25] ^= 0x01;
-	feed(fx, req, sizeof(req));
+	stackfx_feed(fx, req, sizeof(req), 0);
 	assert_int_equal(fx->fake.count, 0);
 	const struct net_stats *st = mist_stack_stats(fx->s);
 	assert_int_equal(st->ipv4.drop_bad_checksum, 1);
@@ -253,7 +141,7 @@ static void bad_ipv4_checksum_is_dropped_and_counted(void **state)
 	/* A bad ICMP checksum under a good IPv4 header: dropped by ICMP. */
 	build_echo_request(req);
 	req[ECHO_LEN - 1] ^= 0x80;
-	feed(fx, req, sizeof(req));
+	stackfx_feed(fx, req, sizeof(req), 0);
 	assert_int_equal(fx->fake.count, 0);
 	assert_int_equal(st->icmp.drop_bad_checksum, 1);
 	assert_int_equal(st->icmp.tx_echo_reply, 0);
@@ -263,11 +151,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(arp_request_gets_exact_reply, fx_setup,
-	                                        fx_teardown),
+	                                        stackfx_teardown),
 	        cmocka_unit_test_setup_teardown(echo_request_gets_exact_reply, fx_setup,
-	                                        fx_teardown),
+	                                        stackfx_teardown),
 	        cmocka_unit_test_setup_teardown(bad_ipv4_checksum_is_dropped_and_counted, fx_setup,
-	                                        fx_teardown),
+	                                        stackfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

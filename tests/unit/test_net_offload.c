@@ -10,131 +10,15 @@
  * unmarked one of the same size is refused with DF. Checksums are worked
  * out here independently of src/wire.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "stackfx.h"
 
-#include <cmocka.h>
-
-#include "core/mem.h"
-#include "core/netdev.h"
-#include "core/sched.h"
-#include "mist/buf.h"
-#include "mist/mist.h"
-#include "net/stack.h"
-/* Tests build with -Iinclude -Isrc only; the sim platform's headers are found relative to here. */
-#include "../../platform/sim/sim.h"
-
-#define MTU       1500u
-#define RX_COUNT  64u
-#define MAX_FRAME (16u * 1024)
-#define MAX_TX    4u
 #define SUPER_LEN 10000u /* payload of the super-segment: longer than the MTU */
 #define GSO_SIZE  1448u
 
-static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 0x0a};
-
-/* --- a device with every offload that keeps what is sent ----------------------- */
-
-struct fake_dev {
-	struct mist_netdev dev;
-	uint8_t frames[MAX_TX][MAX_FRAME];
-	size_t lens[MAX_TX];
-	uint32_t flags[MAX_TX];
-	unsigned count;
-};
-
-static unsigned fake_rx_burst(struct mist_netdev *dev, struct mist_buf **bufs, unsigned max)
-{
-	return 0;
-}
-
-static int fake_tx(struct mist_netdev *dev, struct mist_buf *frame)
-{
-	struct fake_dev *f = (struct fake_dev *)dev;
-	size_t len = mist_buf_chain_len(frame);
-	if (f->count < MAX_TX && len <= MAX_FRAME) {
-		mist_buf_copyout(frame, 0, f->frames[f->count], len);
-		f->flags[f->count] = frame->flags;
-		f->lens[f->count++] = len;
-	}
-	mist_buf_free_chain(frame);
-	return 0;
-}
-
-static void fake_flush(struct mist_netdev *dev)
-{
-}
-
-static void fake_close(struct mist_netdev *dev)
-{
-}
-
-static const struct mist_netdev_ops fake_ops = {
-        .rx_burst = fake_rx_burst, .tx = fake_tx, .flush = fake_flush, .close = fake_close};
-
-struct fx {
-	struct fake_dev fake;
-	struct mist_sched *sched;
-	struct mist_pool *rx;
-	struct mist_stack *s;
-	uint64_t heap_before;
-};
-
 static int fx_setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	assert_non_null(fx);
-	sim_reset(1);
-	struct mist_mem_stats ms;
-	mist_mem_stats(&ms);
-	fx->heap_before = ms.bytes_in_use;
-	fx->sched = mist_sched_create();
-	assert_non_null(fx->sched);
-	fx->rx = mist_pool_create("rx", RX_COUNT, mist_stack_rx_buf_size(MTU), NET_RX_HEADROOM);
-	assert_non_null(fx->rx);
-	fx->fake.dev.ops = &fake_ops;
-	strcpy(fx->fake.dev.name, "fake0");
-	memcpy(fx->fake.dev.mac, our_mac, 6);
-	fx->fake.dev.mtu = MTU;
-	fx->fake.dev.offloads =
-	        MIST_NETDEV_OFF_TX_CSUM | MIST_NETDEV_OFF_TX_TSO4 | MIST_NETDEV_OFF_RX_CSUM;
-	struct mist_stack_config c = {.dev = &fx->fake.dev,
-	                              .rx_pool = fx->rx,
-	                              .ip = MIST_IPV4(10, 0, 0, 1),
-	                              .prefix = 24};
-	assert_int_equal(mist_stack_create(&c, &fx->s), 0);
-	assert_int_equal(fx->fake.count, 1); /* the gratuitous announcement */
-	fx->fake.count = 0;
-	*state = fx;
-	return 0;
-}
-
-static int fx_teardown(void **state)
-{
-	struct fx *fx = *state;
-	struct mist_pool_stats ps;
-	mist_pool_stats(fx->rx, &ps);
-	assert_int_equal(ps.in_use, 0);
-	mist_stack_destroy(fx->s);
-	assert_int_equal(mist_sched_destroy(fx->sched), 0);
-	struct mist_mem_stats ms;
-	mist_mem_stats(&ms);
-	assert_int_equal(ms.bytes_in_use, fx->heap_before);
-	free(fx);
-	return 0;
-}
-
-static void feed(struct fx *fx, const uint8_t *frame, size_t len, uint32_t flags)
-{
-	struct mist_buf *b = mist_buf_alloc(fx->rx, (uint32_t)len);
-	assert_non_null(b);
-	memcpy(b->data, frame, len);
-	b->flags = flags;
-	mist_stack_input(fx->s, b);
+	return stackfx_setup(state, MIST_NETDEV_OFF_TX_CSUM | MIST_NETDEV_OFF_TX_TSO4 |
+	                                    MIST_NETDEV_OFF_RX_CSUM);
 }
 
 /* The ones'-complement sum of `len` bytes (RFC 1071), folded to 16 bits, not complemented. */
@@ -205,7 +89,7 @@ static void bad_tcp_checksum_is_dropped_without_device_mark(void **state)
 	uint8_t syn[SYN_LEN];
 	build_syn(syn);
 	syn[34 + 16] ^= 0x01;
-	feed(fx, syn, sizeof(syn), 0);
+	stackfx_feed(fx, syn, sizeof(syn), 0);
 	assert_int_equal(fx->fake.count, 0);
 	assert_int_equal(mist_stack_stats(fx->s)->tcp.drop_bad_checksum, 1);
 }
@@ -213,12 +97,12 @@ static void bad_tcp_checksum_is_dropped_without_device_mark(void **state)
 static void device_mark_skips_checksum_and_reset_leaves_partial_checksum(void **state)
 {
 	struct fx *fx = *state;
-	feed(fx, arp_request, sizeof(arp_request), 0);
+	stackfx_feed(fx, arp_request, sizeof(arp_request), 0);
 	fx->fake.count = 0;
 	uint8_t syn[SYN_LEN];
 	build_syn(syn);
 	syn[34 + 16] ^= 0x01; /* as a host's partial checksum would be: not the real one */
-	feed(fx, syn, sizeof(syn), MIST_BUF_F_CSUM_VALID);
+	stackfx_feed(fx, syn, sizeof(syn), MIST_BUF_F_CSUM_VALID);
 	assert_int_equal(mist_stack_stats(fx->s)->tcp.drop_bad_checksum, 0);
 
 	/* RFC 9293 3.10.7.1: <SEQ=0><ACK=1001><CTL=RST,ACK>. */
@@ -259,7 +143,7 @@ static struct mist_buf *payload_chain(struct fx *fx, uint32_t len)
 static void super_segment_leaves_whole_past_the_mtu(void **state)
 {
 	struct fx *fx = *state;
-	feed(fx, arp_request, sizeof(arp_request), 0);
+	stackfx_feed(fx, arp_request, sizeof(arp_request), 0);
 	fx->fake.count = 0;
 
 	/* Unmarked, a datagram longer than the MTU with DF is refused (RFC 791, RFC 1191). */
@@ -291,12 +175,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(bad_tcp_checksum_is_dropped_without_device_mark,
-	                                        fx_setup, fx_teardown),
+	                                        fx_setup, stackfx_teardown),
 	        cmocka_unit_test_setup_teardown(
 	                device_mark_skips_checksum_and_reset_leaves_partial_checksum, fx_setup,
-	                fx_teardown),
+	                stackfx_teardown),
 	        cmocka_unit_test_setup_teardown(super_segment_leaves_whole_past_the_mtu, fx_setup,
-	                                        fx_teardown),
+	                                        stackfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
