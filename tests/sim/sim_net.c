@@ -37,6 +37,7 @@
 /* Tests build with -Iinclude -Isrc only; the sim platform's headers are found relative to here. */
 #include "../../platform/sim/link.h"
 #include "../../platform/sim/sim.h"
+#include "../check.h"
 
 #define MTU          1500u
 #define RX_COUNT     2048u /* receive buffers per stack: more than reassembly may hold */
@@ -51,30 +52,9 @@ static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
 
 /* --- failures --------------------------------------------------------------- */
 
-static bool failed;
 static bool verbose;         /* SIM_NET_VERBOSE set: print what each scenario saw */
 static uint64_t seed_offset; /* SIM_NET_SEED=N: added to every seed, to explore others */
-static char failure[512];
 
-static void fail_at(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail_at(int line, const char *fmt, ...)
-{
-	if (failed)
-		return;
-	failed = true;
-	int n = snprintf(failure, sizeof(failure), "line %d: ", line);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(failure + n, sizeof(failure) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(cond, ...)                                \
-	do {                                            \
-		if (!(cond))                            \
-			fail_at(__LINE__, __VA_ARGS__); \
-	} while (0)
 
 /* --- the world: scheduler, link, two stacks ----------------------------------- */
 

@@ -38,6 +38,7 @@
 /* Tests build with -Iinclude -Isrc only; the sim platform's headers are found relative to here. */
 #include "../../platform/sim/link.h"
 #include "../../platform/sim/sim.h"
+#include "../check.h"
 
 #define MTU         1500u
 #define FIBER_STACK (256u * 1024)
@@ -56,29 +57,8 @@ static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
 
 /* --- failures --------------------------------------------------------------- */
 
-static bool failed;
 static uint64_t seed_offset; /* SIM_TCP_SEED=N: added to every seed, to explore others */
-static char failure[512];
 
-static inline void fail_at(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static inline void fail_at(int line, const char *fmt, ...)
-{
-	if (failed)
-		return;
-	failed = true;
-	int n = snprintf(failure, sizeof(failure), "line %d: ", line);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(failure + n, sizeof(failure) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(cond, ...)                                \
-	do {                                            \
-		if (!(cond))                            \
-			fail_at(__LINE__, __VA_ARGS__); \
-	} while (0)
 
 /* --- the world: scheduler, link, two stacks ----------------------------------- */
 

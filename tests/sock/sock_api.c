@@ -32,6 +32,7 @@
 #include "mist/mist.h"
 /* White box for the options: the socket behind a flow. */
 #include "../../platform/posix-socket/sock.h"
+#include "../check.h"
 
 #define PORT        9000
 #define PORT_CLOSED 9001
@@ -43,28 +44,7 @@
 static struct mist_stack *net;
 static struct mist_ipv4_addr self;
 static bool any_failed;
-static bool scenario_failed;
-static char failure[256];
 
-static void fail_at(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail_at(int line, const char *fmt, ...)
-{
-	if (scenario_failed)
-		return;
-	scenario_failed = true;
-	int n = snprintf(failure, sizeof(failure), "line %d: ", line);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(failure + n, sizeof(failure) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(cond, ...)                                \
-	do {                                            \
-		if (!(cond))                            \
-			fail_at(__LINE__, __VA_ARGS__); \
-	} while (0)
 
 #define CHECK_ERR(call, expected)                                                            \
 	do {                                                                                 \
@@ -75,9 +55,9 @@ static void fail_at(int line, const char *fmt, ...)
 
 static void run(const char *name, void (*scenario)(void))
 {
-	scenario_failed = false;
+	failed = false;
 	scenario();
-	if (scenario_failed) {
+	if (failed) {
 		any_failed = true;
 		printf("FAIL %s: %s\n", name, failure);
 	} else {
