@@ -38,36 +38,17 @@
 #include "../../platform/sim/link.h"
 #include "../../platform/sim/sim.h"
 #include "../check.h"
+#include "world.h"
 
-#define MTU          1500u
 #define RX_COUNT     2048u /* receive buffers per stack: more than reassembly may hold */
-#define FIBER_STACK  (256u * 1024)
 #define ECHO_PORT    7
 #define MAX_DATAGRAM 65507u
 
-static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a};
-static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b};
-#define IP_A MIST_IPV4(10, 0, 0, 1)
-#define IP_B MIST_IPV4(10, 0, 0, 2)
-
 /* --- failures --------------------------------------------------------------- */
 
-static bool verbose;         /* SIM_NET_VERBOSE set: print what each scenario saw */
-static uint64_t seed_offset; /* SIM_NET_SEED=N: added to every seed, to explore others */
-
+static bool verbose; /* SIM_NET_VERBOSE set: print what each scenario saw */
 
 /* --- the world: scheduler, link, two stacks ----------------------------------- */
-
-struct world {
-	struct mist_sched *sched;
-	struct mist_pool *rxa, *rxb;
-	struct sim_link *link;
-	struct mist_stack *a, *b;
-	uint64_t mem_before;
-	void (*body)(void);
-};
-
-static struct world W;
 
 static const struct net_stats *st_a(void)
 {
@@ -79,97 +60,16 @@ static const struct net_stats *st_b(void)
 	return mist_stack_stats(W.b);
 }
 
-static uint32_t pool_in_use(struct mist_pool *pool)
-{
-	struct mist_pool_stats ps;
-	mist_pool_stats(pool, &ps);
-	return ps.in_use;
-}
-
 static struct sim_link_params clean_params(uint64_t seed)
 {
 	return (struct sim_link_params){.delay_ns = 1 * MIST_MSEC, .mtu = MTU, .seed = seed};
 }
 
-/*
- * Lets the link drain, then checks that no buffer of any pool is held: the
- * end of every scenario, run inside the controlling fiber.
- */
-static void world_check_drained(void)
+/* Runs `body` in the world of world.h over a link with `params`. */
+static void run_net_world(uint64_t seed, const struct sim_link_params *params, void (*body)(void))
 {
-	mist_sleep(100 * MIST_MSEC);
-	CHECK(sim_link_in_flight(W.link, 0) == 0 && sim_link_in_flight(W.link, 1) == 0,
-	      "frames still in flight at the end");
-	CHECK(pool_in_use(W.rxa) == 0, "A's rx pool: %u buffers in use at the end",
-	      pool_in_use(W.rxa));
-	CHECK(pool_in_use(W.rxb) == 0, "B's rx pool: %u buffers in use at the end",
-	      pool_in_use(W.rxb));
-	CHECK(pool_in_use(W.a->tx_pool) == 0, "A's tx pool: %u buffers in use at the end",
-	      pool_in_use(W.a->tx_pool));
-	CHECK(pool_in_use(W.b->tx_pool) == 0, "B's tx pool: %u buffers in use at the end",
-	      pool_in_use(W.b->tx_pool));
-}
-
-static void controller(void *arg)
-{
-	(void)arg;
-	W.body();
-	world_check_drained();
-	mist_sched_stop(W.sched);
-}
-
-/* Builds the world, runs `body` in a fiber until it returns, tears everything down. */
-static void run_world(uint64_t seed, const struct sim_link_params *params, void (*body)(void))
-{
-	memset(&W, 0, sizeof(W));
-	seed += seed_offset;
-	sim_reset(seed);
-	uint8_t entropy[32];
-	CHECK(mist_plat_entropy(entropy, sizeof(entropy)) == 0, "mist_plat_entropy");
-	mist_rng_seed(entropy, sizeof(entropy));
-	struct mist_mem_stats ms;
-	mist_mem_stats(&ms);
-	W.mem_before = ms.bytes_in_use;
-	W.body = body;
-
-	W.sched = mist_sched_create();
-	CHECK(W.sched != NULL, "mist_sched_create");
-	uint32_t size = mist_stack_rx_buf_size(MTU);
-	W.rxa = mist_pool_create("rx-a", RX_COUNT, size, NET_RX_HEADROOM);
-	W.rxb = mist_pool_create("rx-b", RX_COUNT, size, NET_RX_HEADROOM);
-	CHECK(W.rxa != NULL && W.rxb != NULL, "mist_pool_create");
-	if (failed)
-		return;
-	struct sim_link_params lp = *params;
-	lp.seed = seed; /* the link's randomness follows the scenario's seed */
-	W.link = sim_link_create(&lp, W.rxa, W.rxb, mac_a, mac_b);
-	CHECK(W.link != NULL, "sim_link_create");
-	if (failed)
-		return;
-	struct mist_stack_config ca = {
-	        .dev = sim_link_dev(W.link, 0), .rx_pool = W.rxa, .ip = IP_A, .prefix = 24};
-	struct mist_stack_config cb = {
-	        .dev = sim_link_dev(W.link, 1), .rx_pool = W.rxb, .ip = IP_B, .prefix = 24};
-	CHECK(mist_stack_create(&ca, &W.a) == 0, "mist_stack_create A");
-	CHECK(mist_stack_create(&cb, &W.b) == 0, "mist_stack_create B");
-	if (failed)
-		return;
-
-	struct mist_fiber *f = mist_fiber_spawn("ctl", controller, NULL, FIBER_STACK);
-	CHECK(f != NULL, "mist_fiber_spawn");
-	if (f != NULL) {
-		mist_fiber_detach(f);
-		mist_sched_run(W.sched);
-	}
-
-	mist_stack_destroy(W.a);
-	mist_stack_destroy(W.b);
-	sim_link_destroy(W.link);
-	int err = mist_sched_destroy(W.sched);
-	CHECK(err == 0, "mist_sched_destroy returned %d", err);
-	mist_mem_stats(&ms);
-	CHECK(ms.bytes_in_use == W.mem_before, "heap: %llu bytes in use, %llu before",
-	      (unsigned long long)ms.bytes_in_use, (unsigned long long)W.mem_before);
+	struct world_config cfg = {.link = *params, .rx_count = RX_COUNT, .cc = TCP_CC_CUBIC};
+	run_world(seed, &cfg, body);
 }
 
 /* --- helpers for fibers --------------------------------------------------------- */
@@ -304,7 +204,7 @@ static void arp_resolves_body(void)
 static void scenario_arp_resolves(void)
 {
 	struct sim_link_params p = clean_params(1);
-	run_world(1, &p, arp_resolves_body);
+	run_net_world(1, &p, arp_resolves_body);
 }
 
 /* --- 2. udp_exchange_lossy -------------------------------------------------------- */
@@ -446,7 +346,7 @@ static void scenario_udp_exchange_lossy(void)
 	p.dup_ppm = 20000;
 	p.reorder_ppm = 50000;
 	p.corrupt_ppm = 10000;
-	run_world(2, &p, udp_exchange_body);
+	run_net_world(2, &p, udp_exchange_body);
 }
 
 /* --- 3. fragments_reassemble --------------------------------------------------- */
@@ -543,13 +443,13 @@ static void scenario_fragments_reassemble(void)
 {
 	struct sim_link_params p = clean_params(3);
 	frag_exact = true;
-	run_world(3, &p, fragments_body);
+	run_net_world(3, &p, fragments_body);
 	if (failed)
 		return;
 	p.reorder_ppm = 200000;
 	p.dup_ppm = 100000;
 	frag_exact = false;
-	run_world(4, &p, fragments_body);
+	run_net_world(4, &p, fragments_body);
 }
 
 /* --- 4. reassembly_limits_hold ---------------------------------------------------- */
@@ -716,7 +616,7 @@ static void reass_limits_body(void)
 static void scenario_reassembly_limits_hold(void)
 {
 	struct sim_link_params p = clean_params(5);
-	run_world(5, &p, reass_limits_body);
+	run_net_world(5, &p, reass_limits_body);
 }
 
 /* --- 5. icmp_port_unreachable ----------------------------------------------------- */
@@ -746,7 +646,7 @@ static void port_unreachable_body(void)
 static void scenario_icmp_port_unreachable(void)
 {
 	struct sim_link_params p = clean_params(6);
-	run_world(6, &p, port_unreachable_body);
+	run_net_world(6, &p, port_unreachable_body);
 }
 
 /* --- 6. arp_failure_drops_pending ------------------------------------------------- */
@@ -776,7 +676,7 @@ static void arp_failure_body(void)
 static void scenario_arp_failure_drops_pending(void)
 {
 	struct sim_link_params p = clean_params(7);
-	run_world(7, &p, arp_failure_body);
+	run_net_world(7, &p, arp_failure_body);
 }
 
 /* --- main ---------------------------------------------------------------------- */
